@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages signald needs to build, test and run, if
+# any is missing. Sourced or run by scripts/test, scripts/run, scripts/bench.
+# Usage: scripts/deps.sh [build|test|run|all]   (default: all)
+set -euo pipefail
+
+want=${1:-all}
+build_pkgs=(build-essential cmake pkg-config clang clang-format
+    libwebsockets-dev libwebsockets-evlib-uv libhiredis-dev libmsgpack-dev
+    libjwt-dev libjansson-dev libuv1-dev libssl-dev libcmocka-dev)
+run_pkgs=(redis-server redis-tools)
+test_pkgs=(python3 python3-websockets python3-redis python3-jwt python3-pytest
+    valgrind)
+
+case "$want" in
+build) pkgs=("${build_pkgs[@]}") ;;
+run) pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
+test | all) pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}" "${test_pkgs[@]}") ;;
+*)
+    echo "usage: $0 [build|test|run|all]" >&2
+    exit 2
+    ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+    exit 0
+fi
+
+echo "deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

