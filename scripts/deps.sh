@@ -10,6 +10,7 @@ build_pkgs=(build-essential cmake pkg-config clang clang-format
     libjwt-dev libjansson-dev libuv1-dev libssl-dev libcmocka-dev)
 run_pkgs=(redis-server redis-tools)
 test_pkgs=(python3 python3-websockets python3-redis python3-jwt python3-pytest
+    python3-pytest-asyncio python3-pytest-timeout
     valgrind)
 
 case "$want" in
