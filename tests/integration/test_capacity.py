@@ -1,0 +1,79 @@
+"""PROTOCOL.md 3 and 6: max_participants holds across the cluster, also
+under a storm of simultaneous joins through different nodes."""
+
+import asyncio
+
+import pytest
+
+from expect import check_room_state, members, plain
+from wsclient import make_token
+
+PEERS = [f"p{i}" for i in range(6)]
+
+
+async def expect_room_full(client):
+    await client.recv_error("room_full")
+    await client.expect_close(4008)
+
+
+async def test_seventh_is_refused(net, room):
+    clients = await net.join_all(room, PEERS)
+    late = await net.connect(room, make_token("p6"), node=1)
+    await expect_room_full(late)
+    for c in clients:
+        await c.expect_nothing()
+    assert set(members(net.redis, room)) == set(PEERS)
+    # The room still works after the refusal.
+    await clients[0].send_json({"type": "offer", "target": "p5", "sdp": "x"})
+    assert await clients[5].recv_json() == {"type": "offer", "from_peer": "p0", "sdp": "x"}
+
+
+@pytest.mark.cluster(nodes=2, env={"WEBRTC_MAX_PARTICIPANTS": "2"})
+async def test_max_participants_setting(net, room):
+    a, b = await net.join_all(room, ["a", "b"])
+    check_room_state(b.state, room, "b", plain(["a", "b"]), max_participants=2)
+    c = await net.connect(room, make_token("c"), node=0)
+    await expect_room_full(c)
+    assert set(members(net.redis, room)) == {"a", "b"}
+    # A place freed by a clean leave can be taken.
+    await a.close()
+    await b.recv_type("peer_left")
+    c = await net.join(room, "c", node=0)
+    check_room_state(c.state, room, "c", plain(["b", "c"]), max_participants=2)
+
+
+async def storm_join(net, room, peer, node):
+    """Joins and returns ("joined", client) or ("full", client)."""
+    client = await net.connect(room, make_token(peer), node=node, label=f"{peer}@n{node + 1}")
+    client.peer = peer
+    first = await client.recv_json()
+    if first["type"] == "room_state":
+        client.state = first
+        return "joined", client
+    assert first["type"] == "error" and first.get("code") == "room_full", first
+    await client.expect_close(4008)
+    return "full", client
+
+
+@pytest.mark.cluster(nodes=3)
+async def test_join_storm_across_three_nodes(net, room):
+    peers = [f"s{i:02d}" for i in range(20)]
+    results = await asyncio.gather(*(storm_join(net, room, p, i % 3) for i, p in enumerate(peers)))
+    joined = [c for outcome, c in results if outcome == "joined"]
+    refused = [c for outcome, c in results if outcome == "full"]
+    assert (len(joined), len(refused)) == (6, 14), [c.peer for c in joined]
+    winners = {c.peer for c in joined}
+    assert set(members(net.redis, room)) == winners
+
+    # Every winner ends up seeing the same six members, in one order.
+    orders = set()
+    for c in joined:
+        latest = c.state
+        while (seen := {p["peer_id"] for p in latest["participants"]}) != winners:
+            assert seen <= winners, f"{c.label} saw a refused peer: {latest}"
+            latest = await c.recv_json()
+            assert latest["type"] == "peer_joined" and latest["peer_id"] in winners, latest
+        orders.add(tuple(p["peer_id"] for p in latest["participants"]))
+    assert len(orders) == 1, orders
+    for c in joined:
+        await c.expect_nothing()

@@ -1,0 +1,102 @@
+"""PROTOCOL.md 6: bad messages get an error frame and the connection stays
+open; frames the transport refuses close it with 1003, 1007 or 1009."""
+
+import json
+
+import pytest
+
+from expect import relayed, sized_message
+from wsclient import make_token
+
+MAX = 65536
+
+
+@pytest.fixture
+async def pair(net, room):
+    """alice on n1, bob on n2."""
+    return await net.join_all(room, ["alice", "bob"])
+
+
+@pytest.mark.parametrize("frame, code", [
+    ("hello", "bad_request"),
+    ("{\"type\": \"ping\"", "bad_request"),
+    ("[1, 2]", "bad_request"),
+    ("\"ping\"", "bad_request"),
+    ("42", "bad_request"),
+    ("null", "bad_request"),
+    ("{}", "bad_request"),
+    ("{\"ts\": 1}", "bad_request"),
+    ("{\"type\": 5}", "bad_request"),
+    ("{\"type\": null}", "bad_request"),
+    ("{\"type\": [\"ping\"]}", "bad_request"),
+    ("{\"type\": \"bogus\"}", "unknown_type"),
+    ("{\"type\": \"pong\"}", "unknown_type"),
+    ("{\"type\": \"room_state\"}", "unknown_type"),
+    ("{\"type\": \"offer\", \"sdp\": \"x\"}", "bad_request"),
+    ("{\"type\": \"answer\", \"target\": 5}", "bad_request"),
+    ("{\"type\": \"ice_candidate\", \"target\": null}", "bad_request"),
+    ("{\"type\": \"offer\", \"target\": [\"bob\"]}", "bad_request"),
+    ("{\"type\": \"chat\"}", "bad_request"),
+    ("{\"type\": \"media_state\"}", "bad_request"),
+    ("{\"type\": \"media_state\", \"mic\": true}", "bad_request"),
+    ("{\"type\": \"media_state\", \"video\": \"yes\"}", "bad_request"),
+    ("{\"type\": \"media_state\", \"audio\": 1}", "bad_request"),
+    ("{\"type\": \"media_state\", \"video\": true, \"screen_sharing\": null}", "bad_request"),
+])
+async def test_bad_message_keeps_connection_open(pair, frame, code):
+    alice, bob = pair
+    await alice.send(frame)
+    await alice.recv_error(code)
+    await alice.ping()
+    await bob.expect_nothing()
+    # Still a member: signals reach it.
+    await bob.send_json({"type": "offer", "target": "alice", "sdp": "after"})
+    assert await alice.recv_json() == {"type": "offer", "from_peer": "bob", "sdp": "after"}
+
+
+async def test_binary_frame_closes_1003(pair):
+    alice, bob = pair
+    await alice.send(b'{"type":"ping"}')
+    await alice.expect_close(1003, allow_error=True)
+
+
+async def test_invalid_utf8_closes_1007(pair):
+    alice, bob = pair
+    await alice.send_invalid_utf8()
+    await alice.expect_close(1007, allow_error=True)
+
+
+async def send_maybe_closed(client, data):
+    """Sends; the server may close before the whole message is written."""
+    try:
+        await client.send(data)
+    except Exception:
+        pass
+
+
+def fragments(text, count):
+    step = -(-len(text) // count)
+    return [text[i:i + step] for i in range(0, len(text), step)]
+
+
+@pytest.mark.parametrize("how", ["one-frame", "fragments", "deflate"])
+async def test_message_over_limit_closes_1009(net, room, how):
+    compression = "deflate" if how == "deflate" else None
+    client = await net.connect(room, make_token("alice"), node=1, compression=compression)
+    await client.recv_type("room_state")
+    text = sized_message({"type": "ping"}, "ts", MAX + 1)
+    await send_maybe_closed(client, fragments(text, 5) if how == "fragments" else text)
+    await client.expect_close(1009, allow_error=True)
+
+
+@pytest.mark.parametrize("how", ["one-frame", "fragments"])
+@pytest.mark.parametrize("size", [MAX - 1, MAX], ids=["limit-1", "limit"])
+async def test_message_at_limit_is_relayed(net, room, how, size):
+    alice = await net.connect(room, make_token("alice"), node=0, compression=None)
+    await alice.recv_type("room_state")
+    bob = await net.join(room, "bob", node=1)
+    await alice.recv_type("peer_joined")
+    text = sized_message({"type": "offer", "target": "bob"}, "sdp", size)
+    await alice.send(fragments(text, 4) if how == "fragments" else text)
+    assert await bob.recv_type("offer") == relayed(json.loads(text), "alice")
+    await alice.ping()
