@@ -122,6 +122,7 @@ class Cluster:
         self.node_env = list(node_env or [])
         self.redis_port = None
         self.redis_proc = None
+        self.redis_starts = 0
         self.nodes = []
         self._redis = None
 
@@ -140,10 +141,13 @@ class Cluster:
         return self
 
     def _start_redis(self):
-        self.redis_port = free_port()
+        """Starts redis-server, on the port it had before if there was one."""
+        self.redis_port = self.redis_port or free_port()
         argv = [REDIS_BIN, "--port", str(self.redis_port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--daemonize", "no"]
-        self.redis_proc = Process("redis-server", argv, self._base_env(), self.workdir / "redis.log")
+        self.redis_starts += 1
+        log = self.workdir / f"redis-{self.redis_starts}.log"
+        self.redis_proc = Process("redis-server", argv, self._base_env(), log)
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             try:
@@ -191,6 +195,21 @@ class Cluster:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{node.name} not ready within {timeout}s:\n{node.log_text()}")
             time.sleep(0.05)
+
+    def stop_redis(self):
+        """Stops redis-server (its data is lost: it saves nothing)."""
+        self.redis_proc.signal(signal.SIGTERM)
+        self.redis_proc.wait(10)
+        if self._redis is not None:
+            self._redis.close()
+            self._redis = None
+
+    def start_redis(self):
+        """Starts an empty redis-server on the same port."""
+        self._start_redis()
+
+    def readiness(self):
+        return [n.http_status("/readyz") for n in self.nodes]
 
     # ---- access ----
 

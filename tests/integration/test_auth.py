@@ -82,5 +82,5 @@ async def test_room_claim_mismatch_is_forbidden(net, room, observer, claim):
 @pytest.mark.parametrize("claim", ["string", "list"])
 async def test_room_claim_match(net, room, observer, claim):
     value = room if claim == "string" else ["other-room", room]
-    alice = await net.join(room, "alice", node=1, room=value)
+    alice = await net.join(room, "alice", node=1, claims={"room": value})
     check_room_state(alice.state, room, "alice", plain(["bob", "alice"]))

@@ -1,11 +1,14 @@
 """PROTOCOL.md 6: bad messages get an error frame and the connection stays
 open; frames the transport refuses close it with 1003, 1007 or 1009."""
 
+import asyncio
 import json
+import time
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
-from expect import relayed, sized_message
+from expect import check_peer_left, plain, relayed, sized_message
 from wsclient import make_token
 
 MAX = 65536
@@ -100,3 +103,46 @@ async def test_message_at_limit_is_relayed(net, room, how, size):
     await alice.send(fragments(text, 4) if how == "fragments" else text)
     assert await bob.recv_type("offer") == relayed(json.loads(text), "alice")
     await alice.ping()
+
+
+@pytest.mark.cluster(env={"RATE_LIMIT_BURST": "5", "RATE_LIMIT_PER_SECOND": "1"})
+async def test_rate_limit(net, room):
+    alice = await net.join(room, "alice", node=0)
+    for i in range(12):
+        await alice.send_json({"type": "ping", "ts": i})
+    for i in range(5):
+        assert await alice.recv_type("pong") == {"type": "pong", "ts": i}
+    await alice.recv_error("rate_limited")
+    await alice.expect_nothing()  # the other pings dropped, at most one error a second
+
+    # Going on exceeding the budget for several seconds: 4029.
+    deadline = time.monotonic() + 15
+    try:
+        while time.monotonic() < deadline:
+            await alice.send_json({"type": "ping"})
+            await asyncio.sleep(0.05)
+    except ConnectionClosed:
+        pass
+    code, messages = await alice.read_until_closed()
+    assert code == 4029, f"closed with {code}"
+    assert messages and messages[-1].get("code") == "rate_limited", messages[-3:]
+    assert {m["type"] for m in messages} <= {"pong", "error"}, messages
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.cluster(env={"RATE_LIMIT_BURST": "1000", "RATE_LIMIT_PER_SECOND": "1000",
+                          "RECONNECT_GRACE_SECONDS": "1"})
+async def test_client_that_does_not_read_is_closed_1008(net, room):
+    alice = await net.join(room, "alice", node=0)
+    bob = await net.connect(room, make_token("bob"), node=1, compression=None, max_queue=1)
+    await bob.recv_type("room_state")
+    await alice.recv_type("peer_joined")
+    # ~24 MB for bob, who reads nothing meanwhile: more than the kernel
+    # buffers and the server's outgoing queue hold.
+    text = sized_message({"type": "offer", "target": "bob"}, "sdp", 60000)
+    for _ in range(400):
+        await alice.send(text)
+    check_peer_left(await alice.recv_type("peer_left", timeout=30), "bob", plain(["alice"]))
+    code, messages = await bob.read_until_closed(timeout=30)
+    assert code == 1008, f"closed with {code} after {len(messages)} messages"
+    assert all(m["type"] == "offer" for m in messages)

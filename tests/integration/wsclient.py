@@ -37,9 +37,9 @@ def ws_path(room, token=None):
     return f"/ws/webrtc/{room}" + (f"/{token}" if token is not None else "")
 
 
-async def open_ws(port, path, headers=None, compression="deflate"):
+async def open_ws(port, path, headers=None, compression="deflate", **options):
     """Opens a WebSocket like a browser would (permessage-deflate offered
-    unless compression=None)."""
+    unless compression=None). options go to websockets.connect."""
     return await websockets.connect(
         f"ws://127.0.0.1:{port}{path}",
         extra_headers=headers,
@@ -48,6 +48,7 @@ async def open_ws(port, path, headers=None, compression="deflate"):
         close_timeout=5,
         max_size=2**22,
         ping_interval=None,
+        **options,
     )
 
 
@@ -146,6 +147,31 @@ class Client:
             pytest.fail(f"{self.label}: unexpectedly closed with {close_code(e)}", pytrace=False)
         pytest.fail(f"{self.label}: unexpected message {raw[:300]!r}", pytrace=False)
 
+    async def drain(self, quiet=QUIET, timeout=TIMEOUT):
+        """Every message that arrives until none comes for `quiet` seconds."""
+        got = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                raw = await asyncio.wait_for(self.ws.recv(), quiet)
+            except asyncio.TimeoutError:
+                return got
+            got.append(json.loads(raw))
+        pytest.fail(f"{self.label}: still receiving after {timeout}s", pytrace=False)
+
+    async def read_until_closed(self, timeout=TIMEOUT):
+        """Reads until the server closes; returns (close code, messages)."""
+        got = []
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                raw = await asyncio.wait_for(self.ws.recv(), max(deadline - time.monotonic(), 0.01))
+            except asyncio.TimeoutError:
+                pytest.fail(f"{self.label}: not closed within {timeout}s", pytrace=False)
+            except ConnectionClosed as e:
+                return close_code(e), got
+            got.append(json.loads(raw))
+
     async def ping(self, ts="check"):
         """Round trip proving the connection is open and in order."""
         await self.send_json({"type": "ping", "ts": ts})
@@ -181,7 +207,7 @@ class Net:
         return self.cluster.node(node).port
 
     async def connect(self, room, token=None, *, node=0, via="path", path=None, headers=None,
-                      compression="deflate", label=None):
+                      compression="deflate", label=None, **options):
         """Opens a connection without reading anything.
         via: "path" (/ws/webrtc/ROOM/TOKEN), "header" (Authorization: Bearer),
         "query" (?token=), or "none" (no token). path overrides the path."""
@@ -195,14 +221,15 @@ class Net:
                 path = ws_path(room)
             if via == "header":
                 headers["Authorization"] = f"Bearer {token}"
-        ws = await open_ws(self.port(node), path, headers or None, compression)
+        ws = await open_ws(self.port(node), path, headers or None, compression, **options)
         client = Client(ws, label or f"client{len(self.clients)}@n{node % len(self.cluster.nodes) + 1}")
         self.clients.append(client)
         return client
 
-    async def join(self, room, peer, node=0, **claims):
-        """Connects peer (token with these claims) and reads its room_state."""
-        token = make_token(peer, **claims)
+    async def join(self, room, peer, node=0, claims=None, **more_claims):
+        """Connects peer (token with these claims) and reads its room_state.
+        Claims that clash with parameter names go in `claims`."""
+        token = make_token(peer, **dict(claims or {}, **more_claims))
         client = await self.connect(room, token, node=node, label=f"{peer}@n{node % len(self.cluster.nodes) + 1}")
         client.peer = str(peer)
         client.state = await client.recv_type("room_state")
@@ -224,8 +251,10 @@ class Net:
         return clients
 
     async def close_all(self):
-        for c in self.clients:
+        """Closes every client cleanly (1000), dropping those that hang."""
+        async def close(client):
             try:
-                await asyncio.wait_for(c.ws.close(), 6)
+                await asyncio.wait_for(client.ws.close(), 6)
             except Exception:
-                pass
+                client.abort()
+        await asyncio.gather(*(close(c) for c in self.clients))
