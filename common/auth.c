@@ -18,7 +18,7 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
+#include <math.h> /* isfinite, a macro */
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,13 +195,20 @@ static int auth_claim_time(const json_t *v, bool round_up, int64_t *out) {
     double d = json_real_value(v);
     if (!isfinite(d))
         return -1;
-    d = round_up ? ceil(d) : floor(d);
-    if (d >= 9.2e18)
+    /* Rounded by hand (truncation, then one step) rather than with
+     * floor/ceil, so that the library needs no libm. */
+    if (d >= 9.2e18) {
         *out = INT64_MAX;
-    else if (d <= -9.2e18)
+    } else if (d <= -9.2e18) {
         *out = INT64_MIN;
-    else
-        *out = (int64_t)d;
+    } else {
+        int64_t t = (int64_t)d;
+        if (round_up && (double)t < d)
+            t++;
+        else if (!round_up && (double)t > d)
+            t--;
+        *out = t;
+    }
     return 0;
 }
 
