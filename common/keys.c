@@ -60,6 +60,12 @@ int keys_node_members(char *buf, size_t cap, const char *node) {
     return keys_format(buf, cap, KEYS_PREFIX ":node:%s:members", node);
 }
 
+int keys_node_channel(char *buf, size_t cap, const char *node) {
+    if (node == NULL)
+        return -1;
+    return keys_format(buf, cap, KEYS_PREFIX ":node:%s:hb", node);
+}
+
 int keys_nodes(char *buf, size_t cap) {
     return keys_format(buf, cap, KEYS_PREFIX ":nodes");
 }
