@@ -55,7 +55,13 @@ static const struct http_route http_routes[] = {
     {"/readyz", http_readyz},
 };
 
-int http_serve(struct server *srv, struct lws *wsi, const char *uri) {
+int http_serve(struct server *srv, struct lws *wsi) {
+    /* The whole path from the request line: with mounts, lws passes the
+     * callback only what follows the mountpoint. */
+    char uri[256];
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) >= (int)sizeof(uri) ||
+        lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0)
+        return http_text(wsi, HTTP_STATUS_NOT_FOUND, "not found\n");
     for (size_t i = 0; i < sizeof(http_routes) / sizeof(http_routes[0]); i++)
         if (strcmp(uri, http_routes[i].path) == 0)
             return http_routes[i].handler(srv, wsi);

@@ -9,7 +9,7 @@
 
 struct server;
 
-/* LWS_CALLBACK_HTTP for uri. Returns what the callback should return. */
-int http_serve(struct server *srv, struct lws *wsi, const char *uri);
+/* LWS_CALLBACK_HTTP. Returns what the callback should return. */
+int http_serve(struct server *srv, struct lws *wsi);
 
 #endif

@@ -91,6 +91,46 @@ static void server_rconn_init(struct rconn *rc, struct server *srv, const char *
     rc->timeout_ms = (uint32_t)cfg->redis_timeout_ms;
 }
 
+/* With STATIC_DIR set, "/" serves its files; the API paths stay ours. */
+static const struct lws_http_mount server_mount_api = {
+    .mountpoint = "/api/",
+    .origin = "signald",
+    .protocol = "signald",
+    .origin_protocol = LWSMPRO_CALLBACK,
+    .mountpoint_len = 5,
+};
+static const struct lws_http_mount server_mount_metrics = {
+    .mount_next = &server_mount_api,
+    .mountpoint = "/metrics",
+    .origin = "signald",
+    .protocol = "signald",
+    .origin_protocol = LWSMPRO_CALLBACK,
+    .mountpoint_len = 8,
+};
+static const struct lws_http_mount server_mount_readyz = {
+    .mount_next = &server_mount_metrics,
+    .mountpoint = "/readyz",
+    .origin = "signald",
+    .protocol = "signald",
+    .origin_protocol = LWSMPRO_CALLBACK,
+    .mountpoint_len = 7,
+};
+static const struct lws_http_mount server_mount_healthz = {
+    .mount_next = &server_mount_readyz,
+    .mountpoint = "/healthz",
+    .origin = "signald",
+    .protocol = "signald",
+    .origin_protocol = LWSMPRO_CALLBACK,
+    .mountpoint_len = 8,
+};
+static struct lws_http_mount server_mount_static = {
+    .mount_next = &server_mount_healthz,
+    .mountpoint = "/",
+    .def = "index.html",
+    .origin_protocol = LWSMPRO_FILE,
+    .mountpoint_len = 1,
+};
+
 static int server_listen(struct server *srv) {
     static const lws_retry_bo_t retry_base = {0};
     static lws_retry_bo_t retry;
@@ -117,6 +157,10 @@ static int server_listen(struct server *srv) {
     info.timeout_secs = 10;
     info.max_http_header_data = 4096 + AUTH_MAX_TOKEN;
     info.fd_limit_per_thread = (unsigned)srv->cfg->max_connections + 64;
+    if (srv->cfg->static_dir && srv->cfg->static_dir[0]) {
+        server_mount_static.origin = srv->cfg->static_dir;
+        info.mounts = &server_mount_static;
+    }
 
     srv->lws = lws_create_context(&info);
     if (!srv->lws) {

@@ -219,7 +219,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         ws_closed(srv, pss);
         return 0;
     case LWS_CALLBACK_HTTP:
-        return http_serve(srv, wsi, in);
+        return http_serve(srv, wsi);
     default:
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     }
