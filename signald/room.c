@@ -94,7 +94,7 @@ static int room_publish(struct server *srv, const char *channel, enum envelope_k
         .target = (char *)target,
         .body = (char *)frame_payload(f),
         .body_len = f->len,
-        .ts_us = clock_real_ms() * 1000,
+        .ts_us = clock_real_us(),
     };
     char *buf;
     size_t len;
@@ -177,7 +177,7 @@ static void room_join_send(struct server *srv, struct conn *c) {
                  : -1;
     free(record);
     if (rc < 0) {
-        srv->metrics.joins_refused_unavailable++;
+        srv->metrics.joins[METRICS_JOIN_UNAVAILABLE]++;
         room_fail(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "unavailable",
                   "the cluster store is unreachable");
         return;
@@ -188,7 +188,7 @@ static void room_join_send(struct server *srv, struct conn *c) {
 void room_open(struct server *srv, struct conn *c) {
     char peer_ch[KEYS_MAX];
     if (!rconn_is_up(&srv->store.link) || !rconn_is_up(&srv->bus.sub)) {
-        srv->metrics.joins_refused_unavailable++;
+        srv->metrics.joins[METRICS_JOIN_UNAVAILABLE]++;
         room_fail(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "unavailable",
                   "the cluster store is unreachable");
         return;
@@ -223,7 +223,7 @@ void room_on_confirm(uint64_t id, bool ok, void *data) {
     if (!c || c->state != CONN_JOINING || c->join_sent)
         return;
     if (!ok) {
-        srv->metrics.joins_refused_unavailable++;
+        srv->metrics.joins[METRICS_JOIN_UNAVAILABLE]++;
         room_fail(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "unavailable",
                   "the cluster store is unreachable");
         return;
@@ -235,7 +235,7 @@ void room_on_confirm(uint64_t id, bool ok, void *data) {
 static void room_refuse_full(struct server *srv, struct conn *c) {
     size_t len;
     json_t *lk = NULL;
-    srv->metrics.joins_refused_full++;
+    srv->metrics.joins[METRICS_JOIN_FULL]++;
     if (srv->cfg->livekit_url && srv->cfg->livekit_url[0])
         lk = livekit_offer(srv->cfg, c->ident.peer_id, c->ident.name, c->room,
                            clock_real_ms() / 1000);
@@ -276,7 +276,7 @@ static void room_join_reply(struct store_result *res, void *data) {
         return;
     }
     if (res->status != STORE_OK) {
-        srv->metrics.joins_refused_unavailable++;
+        srv->metrics.joins[METRICS_JOIN_UNAVAILABLE]++;
         room_fail(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "unavailable",
                   "the cluster store is unreachable");
         return;
@@ -286,7 +286,7 @@ static void room_join_reply(struct store_result *res, void *data) {
         c->media = self->media;
     c->state = CONN_JOINED;
     c->join_ver = c->seen_ver = res->ver;
-    srv->metrics.joins_ok++;
+    srv->metrics.joins[res->reconnected ? METRICS_JOIN_RECONNECTED : METRICS_JOIN_OK]++;
     log_info("event=join room=%s peer=%s conn=%s reconnected=%d members=%zu", c->room,
              c->ident.peer_id, c->tag, res->reconnected, res->members.n);
     room_send_state(srv, c, &res->members);
@@ -299,6 +299,7 @@ static void room_join_reply(struct store_result *res, void *data) {
 /* ---- Leaving ---- */
 
 static void room_leave_now(struct server *srv, struct conn *c) {
+    srv->metrics.leaves_total++;
     log_info("event=leave room=%s peer=%s conn=%s", c->room, room_peer(c), c->tag);
     if (store_leave(&srv->store, c->room, c->ident.peer_id, c->tag, NULL, NULL) < 0)
         log_warn("event=leave_unrecorded room=%s peer=%s conn=%s", c->room, room_peer(c), c->tag);
@@ -363,6 +364,7 @@ static bool room_rate_ok(struct server *srv, struct conn *c) {
     c->limit_last_ms = now;
     if (now - c->limited_since_ms >= (uint64_t)srv->cfg->rate_close_s * 1000u) {
         log_warn("event=flood_close room=%s peer=%s conn=%s", c->room, room_peer(c), c->tag);
+        srv->metrics.flood_closes++;
         c->end = CONN_END_LEAVE;
         conn_close(c, 4029, "rate_limited", "message rate exceeded for too long");
     } else if (!c->limit_error_ms || now - c->limit_error_ms >= ROOM_RATE_ERROR_EVERY_MS) {
@@ -440,7 +442,6 @@ void room_on_message(struct server *srv, struct conn *c, const char *buf, size_t
     size_t n;
     if (c->state != CONN_JOINED || c->close_code)
         return;
-    srv->metrics.frames_in++;
     if (!room_rate_ok(srv, c))
         return;
     int rc = proto_decode(buf, len, c->ident.peer_id, &msg, why, sizeof(why));
@@ -449,6 +450,7 @@ void room_on_message(struct server *srv, struct conn *c, const char *buf, size_t
         conn_send_error(c, proto_status_code(rc), why, NULL);
         return;
     }
+    srv->metrics.messages_in[msg.type]++;
     switch (msg.type) {
     case PROTO_OFFER:
     case PROTO_ANSWER:
@@ -492,6 +494,7 @@ void room_on_bus(const char *channel, const char *buf, size_t len, void *data) {
     struct server *srv = data;
     struct envelope e;
     (void)channel;
+    srv->metrics.envelopes_in++;
     if (envelope_decode(buf, len, &e) < 0) {
         srv->metrics.bad_envelopes++;
         return;
@@ -504,6 +507,8 @@ void room_on_bus(const char *channel, const char *buf, size_t len, void *data) {
     switch (e.kind) {
     case ENVELOPE_SIGNAL: {
         struct conn *t = registry_room_peer(room, e.target, CONN_IN(CONN_JOINED));
+        if (e.ts_us)
+            metrics_observe_latency(&srv->metrics, (double)(clock_real_us() - e.ts_us) / 1e6);
         struct frame *f = t ? frame_new(e.body, e.body_len) : NULL;
         if (f)
             conn_send(t, f);

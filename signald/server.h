@@ -16,25 +16,9 @@
 #include "auth.h"
 #include "bus.h"
 #include "config.h"
+#include "metrics.h"
 #include "registry.h"
 #include "store.h"
-
-struct server_metrics {
-    uint64_t connections_total;
-    uint64_t joins_ok;
-    uint64_t joins_refused_auth;
-    uint64_t joins_refused_forbidden;
-    uint64_t joins_refused_full;
-    uint64_t joins_refused_unavailable;
-    uint64_t frames_in;
-    uint64_t frames_out;
-    uint64_t bad_messages;
-    uint64_t bad_envelopes;
-    uint64_t rate_limited;
-    uint64_t queue_drops;
-    uint64_t relayed_local;
-    uint64_t relayed_remote;
-};
 
 struct server {
     uv_loop_t loop;
@@ -50,7 +34,7 @@ struct server {
     uint64_t next_conn_id;
     bool draining;
     uint64_t drain_deadline_ms;
-    struct server_metrics metrics;
+    struct metrics metrics;
     char heartbeat[KEYS_MAX];
 };
 

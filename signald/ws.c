@@ -77,19 +77,8 @@ static int ws_token(struct lws *wsi, const char *path_token, char *buf, size_t c
         strcpy(buf, path_token);
         return 0;
     }
-    char hdr[AUTH_MAX_TOKEN + 32];
-    int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
-    if (n > 0 && n < (int)sizeof(hdr) &&
-        lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
-        strncasecmp(hdr, "Bearer ", 7) == 0) {
-        const char *t = hdr + 7;
-        while (*t == ' ')
-            t++;
-        if (strlen(t) >= cap)
-            return -1;
-        strcpy(buf, t);
+    if (http_bearer(wsi, buf, cap) == 0)
         return 0;
-    }
     char arg[AUTH_MAX_TOKEN + 16];
     const char *v = lws_get_urlarg_by_name(wsi, "token=", arg, sizeof(arg));
     if (v && *v && strlen(v) < cap) {
@@ -120,13 +109,13 @@ static int ws_established(struct server *srv, struct lws *wsi, struct ws_session
     if (ws_token(wsi, path_token, token, sizeof(token)) == 0)
         rc = auth_verify(&srv->auth, token, c->room, clock_real_ms() / 1000, &c->ident, &why);
     if (rc == AUTH_ERR_FORBIDDEN) {
-        srv->metrics.joins_refused_forbidden++;
+        srv->metrics.joins[METRICS_JOIN_FORBIDDEN]++;
         log_info("event=refused reason=forbidden room=%s conn=%s", c->room, c->tag);
         conn_close(c, 4003, "forbidden", "the token is not valid for this room");
         return 0;
     }
     if (rc != AUTH_OK) {
-        srv->metrics.joins_refused_auth++;
+        srv->metrics.joins[METRICS_JOIN_UNAUTHORIZED]++;
         log_info("event=refused reason=unauthorized why=\"%s\" room=%s conn=%s", why, c->room,
                  c->tag);
         conn_close(c, 4001, "unauthorized", why);
