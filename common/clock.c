@@ -22,6 +22,12 @@ int64_t clock_real_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t clock_real_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void clock_iso8601(int64_t real_ms, char *buf) {
     time_t secs = (time_t)(real_ms / 1000);
     struct tm tm;

@@ -14,6 +14,7 @@
 uint64_t clock_mono_ms(void);
 uint64_t clock_mono_us(void);
 int64_t clock_real_ms(void);
+int64_t clock_real_us(void);
 
 /* Writes ms since the epoch as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf, which
  * holds at least CLOCK_ISO8601_LEN bytes. */

@@ -18,9 +18,9 @@
 
 struct config {
     /* Listening. */
-    char *bind;         /* BIND, default "0.0.0.0" */
-    int port;           /* PORT, default 8080 */
-    char *static_dir;   /* STATIC_DIR, default "" (no static files) */
+    char *bind;          /* BIND, default "0.0.0.0" */
+    int port;            /* PORT, default 8080 */
+    char *static_dir;    /* STATIC_DIR, default "" (no static files) */
     int max_connections; /* MAX_CONNECTIONS, default 20000 */
 
     /* Cluster store. REDIS_URL = redis://[:password@]host[:port][/db] */
@@ -33,36 +33,36 @@ struct config {
     char *node_id;        /* NODE_ID, default "<hostname>-<pid>-<4 random hex>" */
 
     /* Identity. */
-    enum auth_alg jwt_alg;   /* JWT_ALGORITHM, default HS256 */
-    char *jwt_secret;        /* JWT_SECRET (HS*), secret */
+    enum auth_alg jwt_alg;     /* JWT_ALGORITHM, default HS256 */
+    char *jwt_secret;          /* JWT_SECRET (HS*), secret */
     char *jwt_public_key_file; /* JWT_PUBLIC_KEY_FILE (RS256, ES256) */
-    unsigned char *jwt_key;  /* the key bytes in use: the secret, or the file's contents */
+    unsigned char *jwt_key;    /* the key bytes in use: the secret, or the file's contents */
     size_t jwt_key_len;
-    int jwt_leeway_s;        /* JWT_LEEWAY_SECONDS, default 30 */
-    bool jwt_require_exp;    /* JWT_REQUIRE_EXP, default true */
+    int jwt_leeway_s;     /* JWT_LEEWAY_SECONDS, default 30 */
+    bool jwt_require_exp; /* JWT_REQUIRE_EXP, default true */
 
     /* Rooms and messages. */
-    int max_participants;    /* WEBRTC_MAX_PARTICIPANTS, default 6 */
+    int max_participants;     /* WEBRTC_MAX_PARTICIPANTS, default 6 */
     size_t max_message_bytes; /* MAX_MESSAGE_BYTES, default 65536 */
-    int rate_burst;          /* RATE_LIMIT_BURST, default 200 */
-    int rate_per_sec;        /* RATE_LIMIT_PER_SECOND, default 100 */
-    int rate_close_s;        /* RATE_LIMIT_CLOSE_SECONDS, default 5 */
-    int out_queue_messages;  /* OUT_QUEUE_MAX_MESSAGES, default 1024 */
-    size_t out_queue_bytes;  /* OUT_QUEUE_MAX_BYTES, default 4194304 */
-    int grace_s;             /* RECONNECT_GRACE_SECONDS, default 10 */
-    int ping_interval_s;     /* PING_INTERVAL_SECONDS, default 20 */
-    int idle_timeout_s;      /* IDLE_TIMEOUT_SECONDS, default 60 */
-    int node_ttl_s;          /* NODE_TTL_SECONDS, default 10: lease lifetime */
-    int drain_s;             /* DRAIN_SECONDS, default 10 */
+    int rate_burst;           /* RATE_LIMIT_BURST, default 200 */
+    int rate_per_sec;         /* RATE_LIMIT_PER_SECOND, default 100 */
+    int rate_close_s;         /* RATE_LIMIT_CLOSE_SECONDS, default 5 */
+    int out_queue_messages;   /* OUT_QUEUE_MAX_MESSAGES, default 1024 */
+    size_t out_queue_bytes;   /* OUT_QUEUE_MAX_BYTES, default 4194304 */
+    int grace_s;              /* RECONNECT_GRACE_SECONDS, default 10 */
+    int ping_interval_s;      /* PING_INTERVAL_SECONDS, default 20 */
+    int idle_timeout_s;       /* IDLE_TIMEOUT_SECONDS, default 60 */
+    int node_ttl_s;           /* NODE_TTL_SECONDS, default 10: lease lifetime */
+    int drain_s;              /* DRAIN_SECONDS, default 10 */
 
     /* ICE. */
-    char **stun_urls;        /* WEBRTC_STUN_URLS: JSON list or comma list */
+    char **stun_urls; /* WEBRTC_STUN_URLS: JSON list or comma list */
     size_t stun_count;
-    char *turn_url;          /* WEBRTC_TURN_URL, "" = no TURN */
-    char *turn_username;     /* WEBRTC_TURN_USERNAME */
-    char *turn_credential;   /* WEBRTC_TURN_CREDENTIAL, secret */
-    char *turn_secret;       /* WEBRTC_TURN_SECRET, secret, "" = static credentials */
-    int turn_ttl_s;          /* WEBRTC_TURN_TTL, default 3600 */
+    char *turn_url;        /* WEBRTC_TURN_URL, "" = no TURN */
+    char *turn_username;   /* WEBRTC_TURN_USERNAME */
+    char *turn_credential; /* WEBRTC_TURN_CREDENTIAL, secret */
+    char *turn_secret;     /* WEBRTC_TURN_SECRET, secret, "" = static credentials */
+    int turn_ttl_s;        /* WEBRTC_TURN_TTL, default 3600 */
 
     /* LiveKit. */
     char *livekit_url;        /* LIVEKIT_URL, default "http://localhost:7880" */

@@ -9,6 +9,8 @@
  *   signald:{ROOM}:peer:PEER   channel  signals for one participant
  *   signald:node:NODE          string  a node's lease (TTL), value = start time
  *   signald:node:NODE:members  set  "ROOM PEER" pairs the node holds
+ *   signald:node:NODE:hb       channel  the node's heartbeat to itself (proves its
+ *                              subscriber link delivers)
  *   signald:nodes              set  node ids that have held members
  *
  * Each builder writes a NUL-terminated name into buf and returns its length,
@@ -28,6 +30,7 @@ int keys_room_channel(char *buf, size_t cap, const char *room);
 int keys_peer_channel(char *buf, size_t cap, const char *room, const char *peer);
 int keys_node_lease(char *buf, size_t cap, const char *node);
 int keys_node_members(char *buf, size_t cap, const char *node);
+int keys_node_channel(char *buf, size_t cap, const char *node);
 int keys_nodes(char *buf, size_t cap);
 
 /* True if room is a valid room id: 1 to 128 bytes of A-Z a-z 0-9 _ - . */

@@ -32,9 +32,9 @@ struct member_media {
 struct member {
     char *peer_id;
     char *name;
-    char *role; /* NULL when absent */
-    char *node;
-    char *conn;
+    char *role;        /* NULL when absent */
+    char *node;        /* NULL when the record has none */
+    char *conn;        /* NULL when the record has none */
     int64_t joined_at; /* ms since the epoch */
     int64_t seq;       /* join order within the room */
     struct member_media media;

@@ -1,0 +1,32 @@
+/*
+ * frame: see frame.h.
+ */
+#include "frame.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct frame *frame_new(const char *buf, size_t len) {
+    struct frame *f = malloc(sizeof(*f) + LWS_PRE + len);
+    if (!f)
+        return NULL;
+    f->refs = 1;
+    f->len = len;
+    memcpy(f->data + LWS_PRE, buf, len);
+    return f;
+}
+
+struct frame *frame_take(char *json, const size_t *len) {
+    struct frame *f = json ? frame_new(json, *len) : NULL;
+    free(json);
+    return f;
+}
+
+void frame_ref(struct frame *f) {
+    f->refs++;
+}
+
+void frame_unref(struct frame *f) {
+    if (f && --f->refs == 0)
+        free(f);
+}

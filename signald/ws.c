@@ -1,0 +1,225 @@
+/*
+ * ws: see ws.h.
+ */
+#include "ws.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "http.h"
+#include "keys.h"
+#include "log.h"
+#include "room.h"
+#include "server.h"
+
+#define WS_PREFIX     "/ws/webrtc/"
+#define WS_PREFIX_LEN (sizeof(WS_PREFIX) - 1)
+#define WS_RX_KEEP    4096 /* reassembly buffers larger than this are freed after use */
+
+/* Per-session data lws allocates with each socket. */
+struct ws_session {
+    struct conn *conn;
+};
+
+enum ws_path_status { WS_PATH_OK = 0, WS_PATH_NOT_FOUND = 404, WS_PATH_BAD_ROOM = 400 };
+
+/* Splits "/ws/webrtc/{room}[/{token}]". room gets the room id; token points
+ * into uri (or is NULL). */
+static int ws_parse_path(char *uri, char *room, size_t room_cap, const char **token) {
+    *token = NULL;
+    if (strncmp(uri, WS_PREFIX, WS_PREFIX_LEN) != 0)
+        return WS_PATH_NOT_FOUND;
+    char *r = uri + WS_PREFIX_LEN;
+    char *slash = strchr(r, '/');
+    if (slash) {
+        *slash = '\0';
+        if (strchr(slash + 1, '/'))
+            return WS_PATH_NOT_FOUND;
+        *token = slash[1] ? slash + 1 : NULL;
+    }
+    size_t len = strlen(r);
+    if (len == 0)
+        return WS_PATH_NOT_FOUND;
+    if (len >= room_cap || !keys_room_valid(r, len))
+        return WS_PATH_BAD_ROOM;
+    memcpy(room, r, len + 1);
+    return WS_PATH_OK;
+}
+
+static int ws_uri(struct lws *wsi, char *buf, int cap) {
+    int n = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI);
+    if (n <= 0 || n >= cap)
+        return -1;
+    return lws_hdr_copy(wsi, buf, cap, WSI_TOKEN_GET_URI) < 0 ? -1 : 0;
+}
+
+static int ws_filter(struct server *srv, struct lws *wsi) {
+    char uri[AUTH_MAX_TOKEN + 256], room[129];
+    const char *token;
+    int status = ws_uri(wsi, uri, sizeof(uri)) < 0 ? WS_PATH_NOT_FOUND
+                                                   : ws_parse_path(uri, room, sizeof(room), &token);
+    if (status == WS_PATH_OK && srv->reg.n_conns >= (size_t)srv->cfg->max_connections)
+        status = HTTP_STATUS_SERVICE_UNAVAILABLE;
+    if (status == WS_PATH_OK)
+        return 0;
+    lws_return_http_status(wsi, (unsigned)status, NULL);
+    return -1;
+}
+
+/* Finds the token: the path form wins, then the Authorization header, then
+ * the token query parameter. Copies it into buf; returns -1 when absent or
+ * too long. */
+static int ws_token(struct lws *wsi, const char *path_token, char *buf, size_t cap) {
+    if (path_token) {
+        if (strlen(path_token) >= cap)
+            return -1;
+        strcpy(buf, path_token);
+        return 0;
+    }
+    if (http_bearer(wsi, buf, cap) == 0)
+        return 0;
+    char arg[AUTH_MAX_TOKEN + 16];
+    const char *v = lws_get_urlarg_by_name(wsi, "token=", arg, sizeof(arg));
+    if (v && *v && strlen(v) < cap) {
+        strcpy(buf, v);
+        return 0;
+    }
+    return -1;
+}
+
+static int ws_established(struct server *srv, struct lws *wsi, struct ws_session *pss) {
+    char uri[AUTH_MAX_TOKEN + 256], token[AUTH_MAX_TOKEN + 1];
+    const char *path_token = NULL, *why = "missing token";
+    struct conn *c = conn_new(srv, wsi);
+    if (!c || registry_add(&srv->reg, c) < 0) {
+        conn_free(c);
+        return -1;
+    }
+    pss->conn = c;
+    srv->metrics.connections_total++;
+    ratelimit_init(&c->rl, (uint32_t)srv->cfg->rate_burst, (uint32_t)srv->cfg->rate_per_sec,
+                   clock_mono_ms());
+    if (ws_uri(wsi, uri, sizeof(uri)) < 0 ||
+        ws_parse_path(uri, c->room, sizeof(c->room), &path_token) != WS_PATH_OK) {
+        conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "bad_request", "bad path");
+        return 0;
+    }
+    int rc = AUTH_ERR_UNAUTHORIZED;
+    if (ws_token(wsi, path_token, token, sizeof(token)) == 0)
+        rc = auth_verify(&srv->auth, token, c->room, clock_real_ms() / 1000, &c->ident, &why);
+    if (rc == AUTH_ERR_FORBIDDEN) {
+        srv->metrics.joins[METRICS_JOIN_FORBIDDEN]++;
+        log_info("event=refused reason=forbidden room=%s conn=%s", c->room, c->tag);
+        conn_close(c, 4003, "forbidden", "the token is not valid for this room");
+        return 0;
+    }
+    if (rc != AUTH_OK) {
+        srv->metrics.joins[METRICS_JOIN_UNAUTHORIZED]++;
+        log_info("event=refused reason=unauthorized why=\"%s\" room=%s conn=%s", why, c->room,
+                 c->tag);
+        conn_close(c, 4001, "unauthorized", why);
+        return 0;
+    }
+    if (srv->draining) {
+        conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, NULL, NULL);
+        return 0;
+    }
+    room_open(srv, c);
+    return 0;
+}
+
+/* Closes at once with code: the frame that caused it is not processed. */
+static int ws_reject(struct conn *c, struct lws *wsi, enum lws_close_status code, const char *why) {
+    c->end = CONN_END_LEAVE;
+    c->close_code = code;
+    lws_close_reason(wsi, code, (unsigned char *)why, strlen(why));
+    return -1;
+}
+
+static int ws_receive(struct server *srv, struct lws *wsi, struct conn *c, const char *in,
+                      size_t len) {
+    if (c->close_code)
+        return 0;
+    if (lws_frame_is_binary(wsi))
+        return ws_reject(c, wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, "binary frames refused");
+    size_t max = srv->cfg->max_message_bytes;
+    size_t remaining = lws_remaining_packet_payload(wsi);
+    bool done = lws_is_final_fragment(wsi) && remaining == 0;
+    if (lws_is_first_fragment(wsi))
+        c->rx_len = 0;
+    if (c->rx_len + len + remaining > max)
+        return ws_reject(c, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+    if (done && c->rx_len == 0) {
+        room_on_message(srv, c, in, len);
+        return 0;
+    }
+    if (conn_rx_append(c, in, len, max) < 0)
+        return ws_reject(c, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+    if (done) {
+        size_t n = c->rx_len;
+        c->rx_len = 0;
+        room_on_message(srv, c, c->rx, n);
+        if (c->rx_cap > WS_RX_KEEP) {
+            /* Large messages are rare: do not keep their buffer per socket. */
+            free(c->rx);
+            c->rx = NULL;
+            c->rx_cap = 0;
+        }
+    }
+    return 0;
+}
+
+static void ws_closed(struct server *srv, struct ws_session *pss) {
+    struct conn *c = pss->conn;
+    if (!c)
+        return;
+    pss->conn = NULL;
+    if (c->end == CONN_END_NONE) {
+        if (c->peer_closed)
+            c->end = CONN_END_LEAVE;
+        else if (c->close_code && c->close_code != LWS_CLOSE_STATUS_GOINGAWAY)
+            c->end = CONN_END_LEAVE;
+        else
+            c->end = CONN_END_HOLD;
+    }
+    room_on_closed(srv, c);
+}
+
+static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                       size_t len) {
+    struct server *srv = server_get();
+    struct ws_session *pss = user;
+
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return ws_filter(srv, wsi);
+    case LWS_CALLBACK_ESTABLISHED:
+        return ws_established(srv, wsi, pss);
+    case LWS_CALLBACK_RECEIVE:
+        return pss->conn ? ws_receive(srv, wsi, pss->conn, in, len) : -1;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return pss->conn ? conn_writable(pss->conn) : -1;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (pss->conn)
+            pss->conn->peer_closed = true;
+        return 0;
+    case LWS_CALLBACK_CLOSED:
+        ws_closed(srv, pss);
+        return 0;
+    case LWS_CALLBACK_HTTP:
+        return http_serve(srv, wsi);
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+const struct lws_protocols ws_protocols[] = {
+    {
+        .name = "signald",
+        .callback = ws_callback,
+        .per_session_data_size = sizeof(struct ws_session),
+        .rx_buffer_size = 0,
+    },
+    {0},
+};
