@@ -7,6 +7,7 @@ fixtures can fail the test with the whole list.
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -93,13 +94,24 @@ class Process:
         return text if any(m in text for m in SANITIZER_MARKERS) else None
 
 
+def private_binary(workdir):
+    """A copy of SIGNALD_BIN under a neutral name in workdir. On a shared
+    machine other sessions may signal processes they find by name or path
+    (pgrep -f build/signald/signald); the nodes under test stay out of reach."""
+    path = Path(workdir) / "node-under-test"
+    if not path.exists():
+        shutil.copy2(SIGNALD_BIN, path)
+    return str(path)
+
+
 class Node(Process):
-    def __init__(self, index, node_id, port, env, log_dir):
+    def __init__(self, index, node_id, port, env, workdir):
         self.index = index
         self.node_id = node_id
         self.port = port
         self.env = env
-        super().__init__(f"signald {node_id}", [SIGNALD_BIN], env, Path(log_dir) / f"{node_id}.log")
+        super().__init__(f"signald {node_id}", [private_binary(workdir)], env,
+                         Path(workdir) / f"{node_id}.log")
 
     def http_status(self, path, timeout=2.0):
         try:

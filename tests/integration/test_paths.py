@@ -2,43 +2,67 @@
 any other shape: HTTP 404; 1 to 128 characters of A-Z a-z 0-9 _ - . join."""
 
 import pytest
+from websockets.exceptions import InvalidStatusCode
 
-from expect import check_room_state, plain
-from wsclient import handshake_status, make_token
+from expect import assert_not_logged, check_room_state, plain
+from wsclient import handshake_status, make_token, open_ws
 
 TOKEN = make_token("alice")
 
+BAD_ROOMS = {
+    "dollar": "bad$room",
+    "129-chars": "x" * 129,
+    "percent-hex": "bad%41room",
+    "percent-space": "bad%20room",
+    "colon": "bad:room",
+    "tilde": "bad~room",
+    "at": "bad@room",
+    "comma": "bad,room",
+    "plus": "bad+room",
+}
 
-@pytest.mark.parametrize("room_id", [
-    "bad$room",
-    "x" * 129,
-    "bad%41room",
-    "bad%20room",
-    "bad:room",
-    "bad~room",
-    "bad@room",
-    "bad,room",
-    "bad+room",
-])
+OTHER_SHAPES = {
+    "empty-room": f"/ws/webrtc//{TOKEN}",
+    "empty-room-no-token": "/ws/webrtc/",
+    "no-room": "/ws/webrtc",
+    "other-ws": "/ws/other",
+    "ws": "/ws",
+    "root": "/",
+    "extra-segment": f"/ws/webrtc/r/{TOKEN}/extra",
+    "empty-segment-before-token": f"/ws/webrtc/r//{TOKEN}",
+    "dot-segment-before-token": f"/ws/webrtc/r/./{TOKEN}",
+    "prefix-lookalike": f"/ws/webrtcx/r/{TOKEN}",
+    "nested": f"/api/ws/webrtc/r/{TOKEN}",
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ROOMS))
 @pytest.mark.parametrize("with_token", [True, False], ids=["path-token", "no-path-token"])
-async def test_invalid_room_is_400(net, room_id, with_token):
-    path = f"/ws/webrtc/{room_id}" + (f"/{TOKEN}" if with_token else "")
+async def test_invalid_room_is_400(net, case, with_token):
+    path = f"/ws/webrtc/{BAD_ROOMS[case]}" + (f"/{TOKEN}" if with_token else "")
     assert await handshake_status(net.port(0), path) == 400
 
 
-@pytest.mark.parametrize("path", [
-    f"/ws/webrtc//{TOKEN}",
-    "/ws/webrtc/",
-    "/ws/webrtc",
-    "/ws/other",
-    "/ws",
-    "/",
-    f"/ws/webrtc/r/{TOKEN}/extra",
-    f"/ws/webrtcx/r/{TOKEN}",
-    f"/api/ws/webrtc/r/{TOKEN}",
-])
-async def test_other_shapes_are_404(net, path):
-    assert await handshake_status(net.port(1), path) == 404
+@pytest.mark.parametrize("case", sorted(OTHER_SHAPES))
+async def test_other_shapes_are_404(net, case):
+    assert await handshake_status(net.port(1), OTHER_SHAPES[case]) == 404
+
+
+async def test_refused_paths_do_not_log_tokens(net):
+    for path in [f"/ws/webrtc/{room}/{TOKEN}" for room in BAD_ROOMS.values()] + list(OTHER_SHAPES.values()):
+        await handshake_status(net.port(0), path)
+    assert_not_logged(net.cluster, TOKEN)
+
+
+@pytest.mark.parametrize("path, status", [(f"/ws/webrtc/bad$room/{TOKEN}", 400), ("/ws/other", 404)],
+                         ids=["400", "404"])
+async def test_refusal_is_readable_by_websocket_clients(net, path, status):
+    """The refusal is an HTTP/1.1 response that a WebSocket client library
+    reports as a status code (not as an unreadable answer)."""
+    with pytest.raises(InvalidStatusCode) as refused:
+        ws = await open_ws(net.port(0), path)
+        await ws.close()
+    assert refused.value.status_code == status
 
 
 @pytest.mark.parametrize("length", [1, 128])
@@ -46,7 +70,6 @@ async def test_room_id_lengths_accepted(net, room, length):
     room_id = ("Az09_-." + room)[:length].ljust(length, "z")
     client = await net.join(room_id, "alice", node=length)
     check_room_state(client.state, room_id, "alice", plain(["alice"]))
-    await client.close()
 
 
 async def test_room_id_is_case_sensitive(net, room):
