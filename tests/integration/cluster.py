@@ -90,8 +90,12 @@ class Process:
         return self.log_text(self._mark)
 
     def sanitizer_report(self, start=0):
+        """The log from the first sanitizer error on, or None."""
         text = self.log_text(start)
-        return text if any(m in text for m in SANITIZER_MARKERS) else None
+        found = [text.find(m) for m in SANITIZER_MARKERS if m in text]
+        if not found:
+            return None
+        return text[text.rfind("\n", 0, min(found)) + 1:]
 
 
 def private_binary(workdir):

@@ -21,21 +21,46 @@ def _fail_with(cluster, problems):
         pytest.fail("\n".join(problems) + "\n" + cluster.logs_since_mark(), pytrace=False)
 
 
+class SharedCluster:
+    """The module's default cluster, started on first use. A test after
+    which a node is dead or printed sanitizer errors fails, and the cluster
+    is replaced, so that one crash fails one test and not the rest."""
+
+    def __init__(self, tmp_path_factory):
+        self.tmp_path_factory = tmp_path_factory
+        self.cluster = None
+
+    def get(self):
+        if self.cluster is None:
+            self.cluster = Cluster(self.tmp_path_factory.mktemp("cluster")).start()
+        return self.cluster
+
+    def discard(self):
+        cluster, self.cluster = self.cluster, None
+        return cluster.stop() if cluster is not None else []
+
+
 @pytest.fixture(scope="module")
 def shared_cluster(tmp_path_factory):
-    cluster = Cluster(tmp_path_factory.mktemp("cluster")).start()
-    yield cluster
-    _fail_with(cluster, cluster.stop())
+    shared = SharedCluster(tmp_path_factory)
+    yield shared
+    cluster = shared.cluster
+    if cluster is not None:
+        _fail_with(cluster, shared.discard())
 
 
 @pytest.fixture
 def cluster(request, tmp_path_factory):
     marker = request.node.get_closest_marker("cluster")
     if marker is None:
-        cluster = request.getfixturevalue("shared_cluster")
+        shared = request.getfixturevalue("shared_cluster")
+        cluster = shared.get()
         cluster.mark()
         yield cluster
-        _fail_with(cluster, cluster.problems_since_mark())
+        problems = cluster.problems_since_mark()
+        if problems:
+            problems += shared.discard()
+        _fail_with(cluster, problems)
     else:
         cluster = Cluster(tmp_path_factory.mktemp("cluster"), **marker.kwargs).start()
         cluster.mark()

@@ -59,16 +59,17 @@ async def test_dropped_socket_leaves_after_grace(net, room):
     await no_room_keys(net.redis, room)
 
 
-async def test_reconnect_within_grace(net, room):
-    alice, bob, carol = await net.join_all(room, PEERS)
+@pytest.mark.parametrize("peers", [PEERS, PEERS[:2]], ids=["node-keeps-a-member", "last-member-of-node"])
+async def test_reconnect_within_grace_through_other_node(net, room, peers):
+    alice, *others = await net.join_all(room, peers)  # alice on n1
     alice.abort()
-    await bob.expect_nothing(0.5)
+    await others[0].expect_nothing(0.5)
     again = await net.join(room, "alice", node=1)
-    check_room_state(again.state, room, "alice", plain(PEERS))
-    for c in (bob, carol):
-        check_peer_joined(await c.recv_type("peer_joined"), "alice", peer_info("alice"), plain(PEERS),
+    check_room_state(again.state, room, "alice", plain(peers))
+    for c in others:
+        check_peer_joined(await c.recv_type("peer_joined"), "alice", peer_info("alice"), plain(peers),
                           reconnected=True)
-    for c in (bob, carol):
+    for c in others:
         await c.expect_nothing(1.0)
 
 

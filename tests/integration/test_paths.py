@@ -1,6 +1,8 @@
 """PROTOCOL.md 1: the upgrade path. Invalid room characters: HTTP 400;
 any other shape: HTTP 404; 1 to 128 characters of A-Z a-z 0-9 _ - . join."""
 
+import uuid
+
 import pytest
 from websockets.exceptions import InvalidStatusCode
 
@@ -8,6 +10,7 @@ from expect import assert_not_logged, check_room_state, plain
 from wsclient import handshake_status, make_token, open_ws
 
 TOKEN = make_token("alice")
+R = "it-" + uuid.uuid4().hex  # a valid room, used where the path has another fault
 
 BAD_ROOMS = {
     "dollar": "bad$room",
@@ -28,11 +31,11 @@ OTHER_SHAPES = {
     "other-ws": "/ws/other",
     "ws": "/ws",
     "root": "/",
-    "extra-segment": f"/ws/webrtc/r/{TOKEN}/extra",
-    "empty-segment-before-token": f"/ws/webrtc/r//{TOKEN}",
-    "dot-segment-before-token": f"/ws/webrtc/r/./{TOKEN}",
-    "prefix-lookalike": f"/ws/webrtcx/r/{TOKEN}",
-    "nested": f"/api/ws/webrtc/r/{TOKEN}",
+    "extra-segment": f"/ws/webrtc/{R}/{TOKEN}/extra",
+    "empty-segment-before-token": f"/ws/webrtc/{R}//{TOKEN}",
+    "dot-segment-before-token": f"/ws/webrtc/{R}/./{TOKEN}",
+    "prefix-lookalike": f"/ws/webrtcx/{R}/{TOKEN}",
+    "nested": f"/api/ws/webrtc/{R}/{TOKEN}",
 }
 
 

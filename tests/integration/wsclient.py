@@ -63,10 +63,15 @@ async def handshake_status(port, path):
                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                       "Sec-WebSocket-Version: 13\r\n\r\n").encode())
         line = await asyncio.wait_for(reader.readline(), TIMEOUT)
+        match = re.match(rb"HTTP/1\.[01] (\d{3})[ \r]", line)
+        assert match, f"{path}: not an HTTP status line: {line!r}"
+        if match.group(1) == b"101":
+            # Leave cleanly (masked close frame, 1000) so that the server
+            # does not hold a member for the reconnection grace.
+            writer.write(b"\x88\x82\x00\x00\x00\x00\x03\xe8")
+            await asyncio.wait_for(reader.read(), TIMEOUT)
     finally:
         writer.close()
-    match = re.match(rb"HTTP/1\.[01] (\d{3})[ \r]", line)
-    assert match, f"{path}: not an HTTP status line: {line!r}"
     return int(match.group(1))
 
 
@@ -167,11 +172,14 @@ class Client:
             got.append(json.loads(raw))
         pytest.fail(f"{self.label}: still receiving after {timeout}s", pytrace=False)
 
-    async def read_until_closed(self, timeout=TIMEOUT):
-        """Reads until the server closes; returns (close code, messages)."""
+    async def read_until_closed(self, timeout=TIMEOUT, pause=0.0):
+        """Reads (pausing `pause` seconds after each message) until the
+        server closes; returns (close code, messages)."""
         got = []
         deadline = time.monotonic() + timeout
         while True:
+            if got and pause:
+                await asyncio.sleep(pause)
             try:
                 raw = await asyncio.wait_for(self.ws.recv(), max(deadline - time.monotonic(), 0.01))
             except asyncio.TimeoutError:
@@ -266,3 +274,81 @@ class Net:
             except Exception:
                 client.abort()
         await asyncio.gather(*(close(c) for c in self.clients))
+
+
+class RawWs:
+    """A bare WebSocket client on a TCP stream, for what a library would
+    not send (invalid frames) or would hide (every frame the server sends,
+    a second close frame included)."""
+
+    def __init__(self, reader, writer):
+        self.reader = reader
+        self.writer = writer
+        self.buffer = b""
+
+    @classmethod
+    async def open(cls, port, path):
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), TIMEOUT)
+        writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+        assert head.startswith(b"HTTP/1.1 101"), head[:100]
+        return cls(reader, writer)
+
+    async def send_frame(self, opcode, payload, fin=True):
+        """A masked frame (mask 0, so the payload goes as it is)."""
+        n = len(payload)
+        head = bytes([(0x80 if fin else 0) | opcode])
+        if n < 126:
+            head += bytes([0x80 | n])
+        elif n < 65536:
+            head += bytes([0x80 | 126]) + n.to_bytes(2, "big")
+        else:
+            head += bytes([0x80 | 127]) + n.to_bytes(8, "big")
+        self.writer.write(head + b"\0\0\0\0" + payload)
+        await self.writer.drain()
+
+    def _parse(self):
+        """One complete frame from the buffer as (opcode, payload), or None."""
+        b = self.buffer
+        if len(b) < 2:
+            return None
+        n, at = b[1] & 0x7F, 2
+        if n == 126:
+            n, at = int.from_bytes(b[2:4], "big"), 4
+        elif n == 127:
+            n, at = int.from_bytes(b[2:10], "big"), 10
+        if len(b) < at + n:
+            return None
+        self.buffer = b[at + n:]
+        return b[0] & 0x0F, b[at:at + n]
+
+    async def frames_until_eof(self, quiet=1.0, timeout=TIMEOUT):
+        """Every frame the server sends until it closes the TCP connection.
+        After the first close frame and `quiet` seconds of silence, answers
+        it (the server may wait for that) and reads on until EOF."""
+        frames, answered = [], False
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            frame = self._parse()
+            if frame:
+                frames.append(frame)
+                continue
+            closing = any(op == 0x8 for op, _ in frames)
+            try:
+                data = await asyncio.wait_for(self.reader.read(65536), quiet if closing else timeout)
+            except asyncio.TimeoutError:
+                if closing and not answered:
+                    code = next(p for op, p in frames if op == 0x8)[:2]
+                    await self.send_frame(0x8, code)
+                    answered = True
+                continue
+            except ConnectionResetError:
+                break
+            if not data:
+                break
+            self.buffer += data
+        self.writer.close()
+        return frames
