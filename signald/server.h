@@ -17,6 +17,7 @@
 #include "bus.h"
 #include "config.h"
 #include "metrics.h"
+#include "node.h"
 #include "registry.h"
 #include "store.h"
 
@@ -33,8 +34,10 @@ struct server {
     uv_signal_t sigint;
     uint64_t next_conn_id;
     bool draining;
-    uint64_t drain_deadline_ms;
+    uint64_t drain_started_ms;
+    size_t drain_total; /* sockets open when the drain began */
     struct metrics metrics;
+    struct node node;
     char heartbeat[KEYS_MAX];
 };
 
