@@ -18,7 +18,9 @@
 #include "ws.h"
 
 #define SERVER_TICK_MS        100
-#define SERVER_DRAIN_EXTRA_MS 2000 /* past the drain window, for the last closes */
+#define SERVER_SWEEP_EVERY_MS 10000
+#define SERVER_THROTTLE_MAX   100000 /* source addresses tracked at once */
+#define SERVER_DRAIN_EXTRA_MS 2000   /* past the drain window, for the last closes */
 
 static struct server *server_instance;
 
@@ -86,6 +88,10 @@ static void server_on_tick(uv_timer_t *t) {
     bus_tick(&srv->bus, now);
     node_tick(srv, now);
     room_tick(srv, now);
+    if (now >= srv->sweep_at_ms) {
+        srv->sweep_at_ms = now + SERVER_SWEEP_EVERY_MS;
+        throttle_sweep(&srv->bad_tokens, now);
+    }
     if (srv->draining && server_drain_step(srv, now))
         uv_stop(&srv->loop);
 }
@@ -228,6 +234,8 @@ int server_start(struct server *srv, struct config *cfg) {
         return -1;
     }
 
+    throttle_init(&srv->bad_tokens, (uint32_t)cfg->bad_token_burst,
+                  (float)cfg->bad_token_per_min / 60.0f, SERVER_THROTTLE_MAX);
     node_init(srv);
     server_rconn_init(&srv->store.link, srv, "cmd");
     srv->store.node_id = cfg->node_id;
@@ -286,6 +294,7 @@ int server_run(struct server *srv) {
     registry_each(&srv->reg, server_free_conn, srv);
     registry_clear(&srv->reg);
     node_free(srv);
+    throttle_free(&srv->bad_tokens);
     int rc = uv_loop_close(&srv->loop);
     if (rc != 0)
         log_error("event=loop_close_failed err=%s", uv_strerror(rc));

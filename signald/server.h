@@ -20,6 +20,7 @@
 #include "node.h"
 #include "registry.h"
 #include "store.h"
+#include "throttle.h"
 
 struct server {
     uv_loop_t loop;
@@ -38,6 +39,8 @@ struct server {
     size_t drain_total; /* sockets open when the drain began */
     struct metrics metrics;
     struct node node;
+    struct throttle bad_tokens; /* failed token checks per source address */
+    uint64_t sweep_at_ms;
     char heartbeat[KEYS_MAX];
 };
 

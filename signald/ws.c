@@ -54,6 +54,46 @@ static int ws_uri(struct lws *wsi, char *buf, int cap) {
     return lws_hdr_copy(wsi, buf, cap, WSI_TOKEN_GET_URI) < 0 ? -1 : 0;
 }
 
+/* Answers an upgrade request with a plain HTTP error. lws_return_http_status
+ * would say "HTTP/1.0" here (the request's version is not parsed yet on the
+ * upgrade path), which some clients refuse to read. */
+static void ws_refuse(struct lws *wsi, int status) {
+    static const struct {
+        int code;
+        const char *text;
+    } reasons[] = {{400, "Bad Request"},
+                   {404, "Not Found"},
+                   {429, "Too Many Requests"},
+                   {503, "Service Unavailable"}};
+    const char *text = "Error";
+    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+        if (reasons[i].code == status)
+            text = reasons[i].text;
+    unsigned char buf[LWS_PRE + 256];
+    int n = snprintf((char *)buf + LWS_PRE, sizeof(buf) - LWS_PRE,
+                     "HTTP/1.1 %d %s\r\ncontent-type: text/plain\r\ncontent-length: %zu\r\n"
+                     "connection: close\r\n\r\n%s\n",
+                     status, text, strlen(text) + 1, text);
+    lws_write(wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_HTTP_FINAL);
+}
+
+/* The client's address: the first X-Forwarded-For entry behind a trusted
+ * balancer, else the socket's peer. */
+static void ws_client_addr(struct server *srv, struct lws *wsi, char *buf, size_t cap) {
+    char xff[256];
+    buf[0] = '\0';
+    if (srv->cfg->trust_forwarded_for &&
+        lws_hdr_copy(wsi, xff, sizeof(xff), WSI_TOKEN_X_FORWARDED_FOR) > 0) {
+        size_t n = strcspn(xff, ", ");
+        if (n > 0 && n < cap) {
+            memcpy(buf, xff, n);
+            buf[n] = '\0';
+            return;
+        }
+    }
+    lws_get_peer_simple(wsi, buf, cap);
+}
+
 static int ws_filter(struct server *srv, struct lws *wsi) {
     char uri[AUTH_MAX_TOKEN + 256], room[129];
     const char *token;
@@ -61,9 +101,18 @@ static int ws_filter(struct server *srv, struct lws *wsi) {
                                                    : ws_parse_path(uri, room, sizeof(room), &token);
     if (status == WS_PATH_OK && srv->reg.n_conns >= (size_t)srv->cfg->max_connections)
         status = HTTP_STATUS_SERVICE_UNAVAILABLE;
+    if (status == WS_PATH_OK) {
+        char addr[THROTTLE_ADDR_MAX];
+        ws_client_addr(srv, wsi, addr, sizeof(addr));
+        if (!throttle_allowed(&srv->bad_tokens, addr, clock_mono_ms())) {
+            srv->metrics.joins[METRICS_JOIN_THROTTLED]++;
+            log_warn("event=throttled addr=%s", addr);
+            status = 429;
+        }
+    }
     if (status == WS_PATH_OK)
         return 0;
-    lws_return_http_status(wsi, (unsigned)status, NULL);
+    ws_refuse(wsi, status);
     return -1;
 }
 
@@ -115,6 +164,9 @@ static int ws_established(struct server *srv, struct lws *wsi, struct ws_session
         return 0;
     }
     if (rc != AUTH_OK) {
+        char addr[THROTTLE_ADDR_MAX];
+        ws_client_addr(srv, wsi, addr, sizeof(addr));
+        throttle_failed(&srv->bad_tokens, addr, clock_mono_ms());
         srv->metrics.joins[METRICS_JOIN_UNAUTHORIZED]++;
         log_info("event=refused reason=unauthorized why=\"%s\" room=%s conn=%s", why, c->room,
                  c->tag);
