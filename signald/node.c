@@ -23,8 +23,12 @@ static uint32_t node_lease_ms(const struct server *srv) {
 }
 
 void node_init(struct server *srv) {
-    snprintf(srv->node.lease_value, sizeof(srv->node.lease_value), "%lld",
-             (long long)clock_real_ms());
+    int64_t now = clock_real_ms();
+    snprintf(srv->node.lease_value, sizeof(srv->node.lease_value), "%lld", (long long)now);
+    /* Connection ids start from the start time, so that they never repeat
+     * those of an earlier process that ran with the same NODE_ID. */
+    srv->next_conn_id = (uint64_t)now << 16;
+    srv->node.self_sweep_at_ms = clock_mono_ms() + (uint64_t)srv->cfg->grace_s * 1000u + 1000u;
 }
 
 /* ---- Writing members back ---- */
@@ -155,6 +159,40 @@ static void node_on_claim(const redisReply *reply, void *data) {
     }
 }
 
+/* True when this node holds a connection of peer in room, in any state. */
+static bool node_holds(struct server *srv, const char *room, const char *peer) {
+    struct lroom *lr = registry_room(&srv->reg, room, false);
+    return lr && registry_room_peer(lr, peer, ~0u);
+}
+
+/* An earlier process with this NODE_ID may have left members behind (its
+ * lease was taken over, so the sweep of the others never comes): once the
+ * grace period of its held members is over, remove every entry no local
+ * connection accounts for. */
+static void node_on_own_members(const redisReply *reply, void *data) {
+    struct server *srv = data;
+    size_t count = 0;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY)
+        return;
+    for (size_t i = 0; i < reply->elements; i++) {
+        const redisReply *e = reply->element[i];
+        const char *space = e->type == REDIS_REPLY_STRING ? memchr(e->str, ' ', e->len) : NULL;
+        char room[129];
+        size_t rlen = space ? (size_t)(space - e->str) : 0;
+        if (rlen == 0 || rlen >= sizeof(room))
+            continue;
+        memcpy(room, e->str, rlen);
+        room[rlen] = '\0';
+        if (node_holds(srv, room, space + 1))
+            continue;
+        store_reap_member(&srv->store, room, space + 1, srv->cfg->node_id);
+        store_node_member(&srv->store, false, room, space + 1);
+        count++;
+    }
+    if (count)
+        log_warn("event=reap_own_leftovers members=%zu", count);
+}
+
 void node_tick(struct server *srv, uint64_t now_ms) {
     struct node *n = &srv->node;
     if (!rconn_is_up(&srv->store.link) || n->retired)
@@ -165,6 +203,9 @@ void node_tick(struct server *srv, uint64_t now_ms) {
         if (store_beat(&srv->store, node_lease_ms(srv), n->lease_value, node_on_beat, srv) == 0)
             n->beat_inflight = true;
     }
+    if (n->self_sweep_at_ms && now_ms >= n->self_sweep_at_ms &&
+        store_node_members(&srv->store, node_on_own_members, srv) == 0)
+        n->self_sweep_at_ms = 0;
     if (!n->sweep_inflight && !n->resync && now_ms >= n->sweep_at_ms) {
         n->sweep_at_ms = now_ms + NODE_SWEEP_EVERY_MS;
         if (store_reap_claim(&srv->store, NODE_CLAIM_MS, NODE_TOMBSTONE_S, node_on_claim, srv) == 0)

@@ -30,6 +30,8 @@ struct node {
     bool sweep_inflight;
     bool resync; /* the link came back: write members back after the next beat */
     bool retired;
+    uint64_t
+        self_sweep_at_ms; /* when to clear what an earlier process of this id left; 0 once done */
     char lease_value[32];
     struct node_pending *pending;
     size_t n_pending, cap_pending;

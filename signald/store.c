@@ -290,6 +290,14 @@ int store_node_member(struct store *st, bool add, const char *room, const char *
     return store_call_any(st, STORE_PLAIN, NULL, NULL, NULL, args);
 }
 
+int store_node_members(struct store *st, store_raw_cb cb, void *data) {
+    char set[KEYS_MAX];
+    if (keys_node_members(set, sizeof(set), st->node_id) < 0)
+        return -1;
+    const char *args[] = {"SMEMBERS", set, NULL};
+    return store_call_any(st, STORE_PLAIN, NULL, cb, data, args);
+}
+
 int store_beat(struct store *st, uint32_t lease_ms, const char *value, store_raw_cb cb,
                void *data) {
     char lease[KEYS_MAX], dead[KEYS_MAX], nodes[KEYS_MAX], ms[16];

@@ -77,6 +77,9 @@ int store_assert(struct store *st, const char *room, const char *peer, const cha
 /* Adds (or removes) "ROOM PEER" to this node's member set. */
 int store_node_member(struct store *st, bool add, const char *room, const char *peer);
 
+/* This node's member set; cb gets the SMEMBERS reply. */
+int store_node_members(struct store *st, store_raw_cb cb, void *data);
+
 /* Renews this node's lease; cb gets 1, or 0 if the node had been declared dead. */
 int store_beat(struct store *st, uint32_t lease_ms, const char *value, store_raw_cb cb, void *data);
 
