@@ -82,10 +82,11 @@ static void node_flush_pending(struct server *srv) {
         free(p->peer);
         free(p->conn);
     }
+    if (done == 0)
+        return;
     memmove(n->pending, n->pending + done, (n->n_pending - done) * sizeof(*n->pending));
     n->n_pending -= done;
-    if (done)
-        log_info("event=leaves_replayed count=%zu", done);
+    log_info("event=leaves_replayed count=%zu", done);
 }
 
 static void node_close_all(struct conn *c, void *data) {

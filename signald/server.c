@@ -107,7 +107,7 @@ static void server_on_signal(uv_signal_t *h, int signum) {
     server_drain(srv);
 }
 
-/* lws logs through ours: errors and warnings, and more at debug level. */
+/* lws logs through ours. */
 static void server_lws_log(int level, const char *line) {
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -179,12 +179,11 @@ static int server_listen(struct server *srv) {
     retry.secs_since_valid_ping = (uint16_t)srv->cfg->ping_interval_s;
     retry.secs_since_valid_hangup = (uint16_t)srv->cfg->idle_timeout_s;
 
-    lws_set_log_level(LLL_ERR | LLL_WARN |
-                          (log_threshold == LOG_LEVEL_DEBUG ? LLL_NOTICE | LLL_INFO : 0),
-                      server_lws_log);
+    /* Not more: lws' info lines can carry request paths, hence tokens. */
+    lws_set_log_level(LLL_ERR | LLL_WARN, server_lws_log);
     memset(&info, 0, sizeof(info));
-    info.port = srv->cfg->port;
-    info.iface = srv->cfg->bind;
+    /* lws listens on nothing: the listener accepts and hands sockets over. */
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
     info.protocols = ws_protocols;
     info.user = srv;
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
@@ -205,13 +204,12 @@ static int server_listen(struct server *srv) {
         log_error("event=listen_failed reason=\"lws_create_context failed\"");
         return -1;
     }
-    if (!lws_get_vhost_by_name(srv->lws, "default")) {
-        log_error("event=listen_failed bind=%s port=%d reason=\"cannot bind\"", srv->cfg->bind,
-                  srv->cfg->port);
+    struct lws_vhost *vhost = lws_get_vhost_by_name(srv->lws, "default");
+    if (!vhost) {
+        log_error("event=listen_failed reason=\"no vhost\"");
         return -1;
     }
-    log_info("event=listening bind=%s port=%d", srv->cfg->bind, srv->cfg->port);
-    return 0;
+    return listener_start(&srv->listener, &srv->loop, vhost, srv->cfg->bind, srv->cfg->port);
 }
 
 int server_start(struct server *srv, struct config *cfg) {
@@ -228,9 +226,13 @@ int server_start(struct server *srv, struct config *cfg) {
     if (uv_loop_init(&srv->loop) != 0)
         return -1;
     if (server_listen(srv) < 0) {
-        if (srv->lws)
+        if (srv->lws) {
             lws_context_destroy(srv->lws);
-        uv_run(&srv->loop, UV_RUN_NOWAIT);
+            uv_run(&srv->loop, UV_RUN_DEFAULT);
+            lws_context_destroy(srv->lws);
+            uv_run(&srv->loop, UV_RUN_DEFAULT);
+        }
+        uv_loop_close(&srv->loop);
         return -1;
     }
 
@@ -277,6 +279,7 @@ int server_run(struct server *srv) {
     log_info("event=stopping connections=%zu", srv->reg.n_conns);
 
     /* Our handles first, so that the loop can run dry around lws. */
+    listener_stop(&srv->listener);
     uv_close((uv_handle_t *)&srv->tick, NULL);
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
     uv_close((uv_handle_t *)&srv->sigint, NULL);

@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "bus.h"
 #include "config.h"
+#include "listener.h"
 #include "metrics.h"
 #include "node.h"
 #include "registry.h"
@@ -27,6 +28,7 @@ struct server {
     struct config *cfg;
     struct auth_params auth;
     struct lws_context *lws;
+    struct listener listener;
     struct store store;
     struct bus bus;
     struct registry reg;
