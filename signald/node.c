@@ -50,18 +50,7 @@ static void node_assert_one(struct conn *c, void *data) {
     struct server *srv = data;
     if (c->state != CONN_JOINED && c->state != CONN_HELD)
         return;
-    const struct member *cached = member_list_find(&c->lroom->members, c->ident.peer_id);
-    struct member m = {
-        .peer_id = c->ident.peer_id,
-        .name = c->ident.name,
-        .role = c->ident.role,
-        .node = srv->cfg->node_id,
-        .conn = c->tag,
-        .joined_at = cached ? cached->joined_at : 0,
-        .seq = cached ? cached->seq : 0,
-        .media = c->media,
-    };
-    char *record = member_record_json(&m);
+    char *record = room_record(srv, c);
     if (!record)
         return;
     store_node_member(&srv->store, true, c->room, c->ident.peer_id);

@@ -178,15 +178,24 @@ static void room_untrack(struct server *srv, const struct conn *c) {
 
 static void room_join_reply(struct store_result *res, void *data);
 
-static void room_join_send(struct server *srv, struct conn *c) {
+char *room_record(struct server *srv, struct conn *c) {
+    const struct member *known =
+        c->lroom ? member_list_find(&c->lroom->members, c->ident.peer_id) : NULL;
     struct member m = {
         .peer_id = c->ident.peer_id,
         .name = c->ident.name,
         .role = c->ident.role,
         .node = srv->cfg->node_id,
         .conn = c->tag,
+        .joined_at = known ? known->joined_at : 0,
+        .seq = known ? known->seq : 0,
+        .media = c->media,
     };
-    char *record = member_record_json(&m);
+    return member_record_json(&m);
+}
+
+static void room_join_send(struct server *srv, struct conn *c) {
+    char *record = room_record(srv, c);
     /* Recorded as held by this node before it is a member, so that a crash
      * in between leaves only a harmless extra entry for the sweep. */
     store_node_member(&srv->store, true, c->room, c->ident.peer_id);
