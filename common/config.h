@@ -52,8 +52,11 @@ struct config {
     int grace_s;              /* RECONNECT_GRACE_SECONDS, default 10 */
     int ping_interval_s;      /* PING_INTERVAL_SECONDS, default 20 */
     int idle_timeout_s;       /* IDLE_TIMEOUT_SECONDS, default 60 */
-    int node_ttl_s;           /* NODE_TTL_SECONDS, default 10: lease lifetime */
-    int drain_s;              /* DRAIN_SECONDS, default 10 */
+    int node_ttl_s;           /* NODE_TTL_SECONDS, default 5: lease lifetime */
+    int drain_s;              /* DRAIN_SECONDS, default 5 */
+    int bad_token_burst;      /* BAD_TOKEN_BURST, default 20 */
+    int bad_token_per_min;    /* BAD_TOKEN_PER_MINUTE, default 30 */
+    bool trust_forwarded_for; /* TRUST_FORWARDED_FOR, default false */
 
     /* ICE. */
     char **stun_urls; /* WEBRTC_STUN_URLS: JSON list or comma list */

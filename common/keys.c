@@ -51,13 +51,25 @@ int keys_peer_channel(char *buf, size_t cap, const char *room, const char *peer)
 int keys_node_lease(char *buf, size_t cap, const char *node) {
     if (node == NULL)
         return -1;
-    return keys_format(buf, cap, KEYS_PREFIX ":node:%s", node);
+    return keys_format(buf, cap, KEYS_NODE_PREFIX "%s", node);
 }
 
 int keys_node_members(char *buf, size_t cap, const char *node) {
     if (node == NULL)
         return -1;
-    return keys_format(buf, cap, KEYS_PREFIX ":node:%s:members", node);
+    return keys_format(buf, cap, KEYS_NODE_PREFIX "%s" KEYS_NODE_MEMBERS_SUFFIX, node);
+}
+
+int keys_node_dead(char *buf, size_t cap, const char *node) {
+    if (node == NULL)
+        return -1;
+    return keys_format(buf, cap, KEYS_NODE_PREFIX "%s" KEYS_NODE_DEAD_SUFFIX, node);
+}
+
+int keys_node_reaping(char *buf, size_t cap, const char *node) {
+    if (node == NULL)
+        return -1;
+    return keys_format(buf, cap, KEYS_NODE_PREFIX "%s" KEYS_NODE_REAPING_SUFFIX, node);
 }
 
 int keys_node_channel(char *buf, size_t cap, const char *node) {

@@ -17,16 +17,11 @@ enum member_parse {
     MEMBER_PARSE_NOMEM = -2,
 };
 
-static const struct {
-    const char *key;
-    uint8_t bit;
-} member_media_fields[] = {
+const struct member_media_field member_media_fields[MEMBER_MEDIA_FIELDS] = {
     {"video", MEMBER_VIDEO},
     {"audio", MEMBER_AUDIO},
     {"screen_sharing", MEMBER_SCREEN},
 };
-
-#define MEMBER_MEDIA_FIELDS (sizeof(member_media_fields) / sizeof(member_media_fields[0]))
 
 /* ---- Small helpers ---- */
 

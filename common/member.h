@@ -22,6 +22,14 @@
 #define MEMBER_AUDIO  2u
 #define MEMBER_SCREEN 4u
 
+/* The media fields as they are named on the wire and in records. */
+#define MEMBER_MEDIA_FIELDS 3
+struct member_media_field {
+    const char *key;
+    uint8_t bit;
+};
+extern const struct member_media_field member_media_fields[MEMBER_MEDIA_FIELDS];
+
 /* Media flags: bit set in `known` = the field has been sent at least once;
  * the same bit in `on` = its value. */
 struct member_media {

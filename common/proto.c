@@ -20,17 +20,6 @@ static const char *const proto_type_names[PROTO_TYPE_COUNT] = {
     [PROTO_PING] = "ping",
 };
 
-static const struct {
-    const char *key;
-    uint8_t bit;
-} proto_media_fields[] = {
-    {"video", MEMBER_VIDEO},
-    {"audio", MEMBER_AUDIO},
-    {"screen_sharing", MEMBER_SCREEN},
-};
-
-#define PROTO_MEDIA_FIELDS (sizeof(proto_media_fields) / sizeof(proto_media_fields[0]))
-
 /* Longest client-supplied type name quoted back in an error message. */
 #define PROTO_ECHO_MAX 32
 
@@ -118,17 +107,17 @@ static int proto_check_fields(struct proto_msg *msg, const char *self, char *why
     }
     case PROTO_MEDIA_STATE: {
         struct member_media media = {0, 0};
-        for (size_t i = 0; i < PROTO_MEDIA_FIELDS; i++) {
-            const json_t *v = json_object_get(root, proto_media_fields[i].key);
+        for (size_t i = 0; i < MEMBER_MEDIA_FIELDS; i++) {
+            const json_t *v = json_object_get(root, member_media_fields[i].key);
             if (v == NULL)
                 continue;
             if (!json_is_boolean(v)) {
-                proto_why(why, why_len, "field '%s' must be a boolean", proto_media_fields[i].key);
+                proto_why(why, why_len, "field '%s' must be a boolean", member_media_fields[i].key);
                 return PROTO_ERR_BAD_REQUEST;
             }
-            media.known |= proto_media_fields[i].bit;
+            media.known |= member_media_fields[i].bit;
             if (json_is_true(v))
-                media.on |= proto_media_fields[i].bit;
+                media.on |= member_media_fields[i].bit;
         }
         if (media.known == 0) {
             proto_why(why, why_len,

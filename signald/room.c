@@ -29,7 +29,6 @@
 
 #define ROOM_RATE_ERROR_EVERY_MS 1000
 #define ROOM_RATE_RUN_GAP_MS     1000 /* refusals further apart start a new run */
-#define ROOM_RETRY_LEAVE_MS      1000
 
 static const char *room_peer(const struct conn *c) {
     return c->ident.peer_id ? c->ident.peer_id : "-";
@@ -158,19 +157,48 @@ static void room_apply_left(struct lroom *room, const char *peer, int64_t ver,
     frame_unref(f);
 }
 
+/* True when another local connection of c's peer is in c's room: the
+ * node's member entry is then still needed. */
+static bool room_peer_elsewhere_here(const struct conn *c) {
+    lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&c->lroom->conns)) {
+        const struct conn *o = lws_container_of(d, struct conn, room_link);
+        if (o != c && o->state != CONN_CLOSED && strcmp(o->ident.peer_id, c->ident.peer_id) == 0)
+            return true;
+    }
+    lws_end_foreach_dll(d);
+    return false;
+}
+
+static void room_untrack(struct server *srv, const struct conn *c) {
+    if (c->lroom && !room_peer_elsewhere_here(c))
+        store_node_member(&srv->store, false, c->room, c->ident.peer_id);
+}
+
 /* ---- Joining ---- */
 
 static void room_join_reply(struct store_result *res, void *data);
 
-static void room_join_send(struct server *srv, struct conn *c) {
+char *room_record(struct server *srv, struct conn *c) {
+    const struct member *known =
+        c->lroom ? member_list_find(&c->lroom->members, c->ident.peer_id) : NULL;
     struct member m = {
         .peer_id = c->ident.peer_id,
         .name = c->ident.name,
         .role = c->ident.role,
         .node = srv->cfg->node_id,
         .conn = c->tag,
+        .joined_at = known ? known->joined_at : 0,
+        .seq = known ? known->seq : 0,
+        .media = c->media,
     };
-    char *record = member_record_json(&m);
+    return member_record_json(&m);
+}
+
+static void room_join_send(struct server *srv, struct conn *c) {
+    char *record = room_record(srv, c);
+    /* Recorded as held by this node before it is a member, so that a crash
+     * in between leaves only a harmless extra entry for the sweep. */
+    store_node_member(&srv->store, true, c->room, c->ident.peer_id);
     int rc = record
                  ? store_join(&srv->store, c->room, c->ident.peer_id, record,
                               srv->cfg->max_participants, room_join_reply, (void *)(uintptr_t)c->id)
@@ -271,6 +299,8 @@ static void room_join_reply(struct store_result *res, void *data) {
         room_release(srv, c);
         return;
     }
+    if (res->status != STORE_OK)
+        room_untrack(srv, c);
     if (res->status == STORE_FULL) {
         room_refuse_full(srv, c);
         return;
@@ -298,11 +328,36 @@ static void room_join_reply(struct store_result *res, void *data) {
 
 /* ---- Leaving ---- */
 
+/* Tells the local members that c's peer left, from the node's own view of
+ * the room: used while Redis is unreachable. */
+static void room_leave_locally(struct lroom *room, const char *peer) {
+    for (size_t i = 0; i < room->members.n; i++) {
+        if (strcmp(room->members.v[i].peer_id, peer) == 0) {
+            member_clear(&room->members.v[i]);
+            memmove(&room->members.v[i], &room->members.v[i + 1],
+                    (room->members.n - i - 1) * sizeof(room->members.v[0]));
+            room->members.n--;
+            break;
+        }
+    }
+    room->ver++;
+    room_apply_left(room, peer, room->ver, &room->members);
+}
+
 static void room_leave_now(struct server *srv, struct conn *c) {
     srv->metrics.leaves_total++;
     log_info("event=leave room=%s peer=%s conn=%s", c->room, room_peer(c), c->tag);
-    if (store_leave(&srv->store, c->room, c->ident.peer_id, c->tag, NULL, NULL) < 0)
-        log_warn("event=leave_unrecorded room=%s peer=%s conn=%s", c->room, room_peer(c), c->tag);
+    if (store_leave(&srv->store, c->room, c->ident.peer_id, c->tag, NULL, NULL) == 0) {
+        room_untrack(srv, c);
+    } else {
+        log_warn("event=leave_deferred room=%s peer=%s conn=%s", c->room, room_peer(c), c->tag);
+        node_defer_leave(srv, c->room, c->ident.peer_id, c->tag);
+        room_leave_locally(c->lroom, c->ident.peer_id);
+    }
+    room_release(srv, c);
+}
+
+void room_forget(struct server *srv, struct conn *c) {
     room_release(srv, c);
 }
 
@@ -323,7 +378,9 @@ void room_on_closed(struct server *srv, struct conn *c) {
         room_release(srv, c);
         return;
     case CONN_JOINED:
-        if (c->end == CONN_END_HOLD && srv->cfg->grace_s > 0)
+        if (c->end == CONN_END_REPLACED)
+            room_release(srv, c);
+        else if (c->end == CONN_END_HOLD && srv->cfg->grace_s > 0)
             room_hold(srv, c);
         else
             room_leave_now(srv, c);
@@ -341,10 +398,6 @@ void room_tick(struct server *srv, uint64_t now_ms) {
         struct conn *c = lws_container_of(d, struct conn, held_link);
         if (c->held_until_ms > now_ms)
             break;
-        if (!rconn_is_up(&srv->store.link)) {
-            c->held_until_ms = now_ms + ROOM_RETRY_LEAVE_MS;
-            continue;
-        }
         log_info("event=grace_expired room=%s peer=%s conn=%s", c->room, room_peer(c), c->tag);
         room_leave_now(srv, c);
     }

@@ -27,6 +27,14 @@ void room_on_message(struct server *srv, struct conn *c, const char *buf, size_t
  * and frees c when it no longer needs it. */
 void room_on_closed(struct server *srv, struct conn *c);
 
+/* The Redis record for c's membership (member_record_json), with what the
+ * node knows of its join order and media. malloc'd; NULL on OOM. */
+char *room_record(struct server *srv, struct conn *c);
+
+/* Frees a connection whose membership needs no leave (it is gone already,
+ * or the others will remove it). */
+void room_forget(struct server *srv, struct conn *c);
+
 /* bus callbacks (data is the server). */
 void room_on_bus(const char *channel, const char *buf, size_t len, void *data);
 void room_on_confirm(uint64_t id, bool ok, void *data);

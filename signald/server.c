@@ -18,7 +18,9 @@
 #include "ws.h"
 
 #define SERVER_TICK_MS        100
-#define SERVER_DRAIN_EXTRA_MS 2000 /* past the grace period, for the last leaves */
+#define SERVER_SWEEP_EVERY_MS 10000
+#define SERVER_THROTTLE_MAX   100000 /* source addresses tracked at once */
+#define SERVER_DRAIN_EXTRA_MS 2000   /* past the drain window, for the last closes */
 
 static struct server *server_instance;
 
@@ -30,20 +32,53 @@ bool server_ready(struct server *srv) {
     return !srv->draining && rconn_is_up(&srv->store.link) && bus_ready(&srv->bus);
 }
 
-static void server_close_conn(struct conn *c, void *data) {
-    (void)data;
-    if (c->wsi)
-        conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, NULL, NULL);
+/* Closes up to *budget sockets with 1001 (the client reconnects, to any
+ * node, and is shown as reconnected). */
+static void server_close_some(struct conn *c, void *data) {
+    size_t *budget = data;
+    if (*budget == 0 || !c->wsi || c->close_code)
+        return;
+    (*budget)--;
+    conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, NULL, NULL);
+}
+
+static void server_count_sockets(struct conn *c, void *data) {
+    *(size_t *)data += c->wsi != NULL;
 }
 
 void server_drain(struct server *srv) {
     if (srv->draining)
         return;
     srv->draining = true;
-    srv->drain_deadline_ms =
-        clock_mono_ms() + (uint64_t)srv->cfg->grace_s * 1000u + SERVER_DRAIN_EXTRA_MS;
-    log_info("event=drain connections=%zu", srv->reg.n_conns);
-    registry_each(&srv->reg, server_close_conn, NULL);
+    srv->drain_started_ms = clock_mono_ms();
+    registry_each(&srv->reg, server_count_sockets, &srv->drain_total);
+    log_info("event=drain sockets=%zu window_s=%d", srv->drain_total, srv->cfg->drain_s);
+}
+
+/* One tick of the drain: closes the share of sockets due by now, so that
+ * reconnects spread over DRAIN_SECONDS instead of landing on the other
+ * nodes at once. Returns true when the node may exit. */
+static bool server_drain_step(struct server *srv, uint64_t now) {
+    size_t open = 0;
+    registry_each(&srv->reg, server_count_sockets, &open);
+    uint64_t window = (uint64_t)srv->cfg->drain_s * 1000u;
+    uint64_t elapsed = now - srv->drain_started_ms;
+    size_t due = window == 0 || elapsed >= window
+                     ? srv->drain_total
+                     : (size_t)((srv->drain_total * elapsed + window - 1) / window);
+    size_t closed = srv->drain_total > open ? srv->drain_total - open : 0;
+    size_t budget = due > closed ? due - closed : 0;
+    if (elapsed >= window)
+        budget = open;
+    if (budget)
+        registry_each(&srv->reg, server_close_some, &budget);
+    if (open > 0 && now < srv->drain_started_ms + window + SERVER_DRAIN_EXTRA_MS)
+        return false;
+    /* Every socket is gone (or would not go): hand the held members to the
+     * others' sweep, after the grace period, and wait for Redis to answer. */
+    node_retire(srv);
+    return srv->store.n_inflight == 0 || !rconn_is_up(&srv->store.link) ||
+           now >= srv->drain_started_ms + window + 2 * SERVER_DRAIN_EXTRA_MS;
 }
 
 static void server_on_tick(uv_timer_t *t) {
@@ -51,9 +86,13 @@ static void server_on_tick(uv_timer_t *t) {
     uint64_t now = clock_mono_ms();
     rconn_tick(&srv->store.link, now);
     bus_tick(&srv->bus, now);
+    node_tick(srv, now);
     room_tick(srv, now);
-    if (srv->draining &&
-        ((srv->reg.n_conns == 0 && srv->store.n_inflight == 0) || now >= srv->drain_deadline_ms))
+    if (now >= srv->sweep_at_ms) {
+        srv->sweep_at_ms = now + SERVER_SWEEP_EVERY_MS;
+        throttle_sweep(&srv->bad_tokens, now);
+    }
+    if (srv->draining && server_drain_step(srv, now))
         uv_stop(&srv->loop);
 }
 
@@ -61,7 +100,6 @@ static void server_on_signal(uv_signal_t *h, int signum) {
     struct server *srv = h->data;
     if (srv->draining && signum == SIGINT) {
         log_info("event=stop_now");
-        srv->drain_deadline_ms = 0;
         uv_stop(&srv->loop);
         return;
     }
@@ -69,7 +107,7 @@ static void server_on_signal(uv_signal_t *h, int signum) {
     server_drain(srv);
 }
 
-/* lws logs through ours: errors and warnings, and more at debug level. */
+/* lws logs through ours. */
 static void server_lws_log(int level, const char *line) {
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -141,12 +179,11 @@ static int server_listen(struct server *srv) {
     retry.secs_since_valid_ping = (uint16_t)srv->cfg->ping_interval_s;
     retry.secs_since_valid_hangup = (uint16_t)srv->cfg->idle_timeout_s;
 
-    lws_set_log_level(LLL_ERR | LLL_WARN |
-                          (log_threshold == LOG_LEVEL_DEBUG ? LLL_NOTICE | LLL_INFO : 0),
-                      server_lws_log);
+    /* Not more: lws' info lines can carry request paths, hence tokens. */
+    lws_set_log_level(LLL_ERR | LLL_WARN, server_lws_log);
     memset(&info, 0, sizeof(info));
-    info.port = srv->cfg->port;
-    info.iface = srv->cfg->bind;
+    /* lws listens on nothing: the listener accepts and hands sockets over. */
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
     info.protocols = ws_protocols;
     info.user = srv;
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
@@ -167,13 +204,12 @@ static int server_listen(struct server *srv) {
         log_error("event=listen_failed reason=\"lws_create_context failed\"");
         return -1;
     }
-    if (!lws_get_vhost_by_name(srv->lws, "default")) {
-        log_error("event=listen_failed bind=%s port=%d reason=\"cannot bind\"", srv->cfg->bind,
-                  srv->cfg->port);
+    struct lws_vhost *vhost = lws_get_vhost_by_name(srv->lws, "default");
+    if (!vhost) {
+        log_error("event=listen_failed reason=\"no vhost\"");
         return -1;
     }
-    log_info("event=listening bind=%s port=%d", srv->cfg->bind, srv->cfg->port);
-    return 0;
+    return listener_start(&srv->listener, &srv->loop, vhost, srv->cfg->bind, srv->cfg->port);
 }
 
 int server_start(struct server *srv, struct config *cfg) {
@@ -190,14 +226,23 @@ int server_start(struct server *srv, struct config *cfg) {
     if (uv_loop_init(&srv->loop) != 0)
         return -1;
     if (server_listen(srv) < 0) {
-        if (srv->lws)
+        if (srv->lws) {
             lws_context_destroy(srv->lws);
-        uv_run(&srv->loop, UV_RUN_NOWAIT);
+            uv_run(&srv->loop, UV_RUN_DEFAULT);
+            lws_context_destroy(srv->lws);
+            uv_run(&srv->loop, UV_RUN_DEFAULT);
+        }
+        uv_loop_close(&srv->loop);
         return -1;
     }
 
+    throttle_init(&srv->bad_tokens, (uint32_t)cfg->bad_token_burst,
+                  (float)cfg->bad_token_per_min / 60.0f, SERVER_THROTTLE_MAX);
+    node_init(srv);
     server_rconn_init(&srv->store.link, srv, "cmd");
     srv->store.node_id = cfg->node_id;
+    srv->store.on_link = node_on_store_link;
+    srv->store.data = srv;
     store_start(&srv->store);
 
     server_rconn_init(&srv->bus.sub, srv, "sub");
@@ -234,6 +279,7 @@ int server_run(struct server *srv) {
     log_info("event=stopping connections=%zu", srv->reg.n_conns);
 
     /* Our handles first, so that the loop can run dry around lws. */
+    listener_stop(&srv->listener);
     uv_close((uv_handle_t *)&srv->tick, NULL);
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
@@ -250,6 +296,8 @@ int server_run(struct server *srv) {
 
     registry_each(&srv->reg, server_free_conn, srv);
     registry_clear(&srv->reg);
+    node_free(srv);
+    throttle_free(&srv->bad_tokens);
     int rc = uv_loop_close(&srv->loop);
     if (rc != 0)
         log_error("event=loop_close_failed err=%s", uv_strerror(rc));

@@ -16,15 +16,19 @@
 #include "auth.h"
 #include "bus.h"
 #include "config.h"
+#include "listener.h"
 #include "metrics.h"
+#include "node.h"
 #include "registry.h"
 #include "store.h"
+#include "throttle.h"
 
 struct server {
     uv_loop_t loop;
     struct config *cfg;
     struct auth_params auth;
     struct lws_context *lws;
+    struct listener listener;
     struct store store;
     struct bus bus;
     struct registry reg;
@@ -33,8 +37,12 @@ struct server {
     uv_signal_t sigint;
     uint64_t next_conn_id;
     bool draining;
-    uint64_t drain_deadline_ms;
+    uint64_t drain_started_ms;
+    size_t drain_total; /* sockets open when the drain began */
     struct metrics metrics;
+    struct node node;
+    struct throttle bad_tokens; /* failed token checks per source address */
+    uint64_t sweep_at_ms;
     char heartbeat[KEYS_MAX];
 };
 

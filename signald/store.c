@@ -16,11 +16,26 @@
 extern const char store_lua_join[];
 extern const char store_lua_leave[];
 extern const char store_lua_media[];
+extern const char store_lua_assert[];
+extern const char store_lua_node_beat[];
+extern const char store_lua_reap_claim[];
+extern const char store_lua_reap_done[];
 
-enum store_script { STORE_JOIN = 0, STORE_LEAVE, STORE_MEDIA, STORE_SCRIPTS };
+enum store_script {
+    STORE_JOIN = 0,
+    STORE_LEAVE,
+    STORE_MEDIA,
+    STORE_ASSERT,
+    STORE_BEAT,
+    STORE_CLAIM,
+    STORE_DONE,
+    STORE_PLAIN, /* not a script: a plain command */
+    STORE_SCRIPTS = STORE_PLAIN
+};
 
-static const char *const store_bodies[STORE_SCRIPTS] = {store_lua_join, store_lua_leave,
-                                                        store_lua_media};
+static const char *const store_bodies[STORE_SCRIPTS] = {
+    store_lua_join,      store_lua_leave,      store_lua_media,    store_lua_assert,
+    store_lua_node_beat, store_lua_reap_claim, store_lua_reap_done};
 static char store_sha[STORE_SCRIPTS][41];
 
 #define STORE_MAX_ARGS 12
@@ -28,7 +43,8 @@ static char store_sha[STORE_SCRIPTS][41];
 struct store_req {
     struct store *st;
     enum store_script script;
-    store_cb cb;
+    store_cb cb;      /* typed result (join, leave, media), or */
+    store_raw_cb raw; /* the reply as Redis sent it (NULL on failure) */
     void *data;
     int argc;
     char *argv[STORE_MAX_ARGS];
@@ -40,7 +56,7 @@ struct store_req {
 static void store_req_free(struct store_req *req) {
     if (req->counted)
         req->st->n_inflight--;
-    for (int i = 2; i < req->argc; i++)
+    for (int i = req->script == STORE_PLAIN ? 0 : 2; i < req->argc; i++)
         free(req->argv[i]);
     free(req);
 }
@@ -53,7 +69,10 @@ static void store_finish(struct store_req *req, struct store_result *res) {
 static void store_fail(struct store_req *req) {
     struct store_result res = {.status = STORE_ERR};
     req->st->n_errors++;
-    store_finish(req, &res);
+    if (req->raw)
+        req->raw(NULL, req->data);
+    else
+        store_finish(req, &res);
 }
 
 /* Builds a member list from a reply array of bulk strings. */
@@ -138,6 +157,10 @@ static void store_on_reply(redisAsyncContext *ac, void *r, void *privdata) {
             log_error("event=store_error script=%d err=\"%s\"", req->script, reply->str);
         }
         store_fail(req);
+    } else if (req->raw || !req->cb) {
+        rconn_alive(&req->st->link);
+        if (req->raw)
+            req->raw(reply, req->data);
     } else {
         rconn_alive(&req->st->link);
         if (store_parse(req->script, reply, &res) < 0) {
@@ -153,6 +176,10 @@ static void store_on_reply(redisAsyncContext *ac, void *r, void *privdata) {
 }
 
 static int store_send(struct store_req *req) {
+    if (req->script == STORE_PLAIN) {
+        return rconn_command_argv(&req->st->link, store_on_reply, req, req->argc,
+                                  (const char **)req->argv, req->lens);
+    }
     if (req->retried) {
         req->argv[0] = "EVAL";
         req->argv[1] = (char *)store_bodies[req->script];
@@ -166,17 +193,19 @@ static int store_send(struct store_req *req) {
                               (const char **)req->argv, req->lens);
 }
 
-/* Starts a script call; args are NUL-terminated strings, NULL last. */
-static int store_call(struct store *st, enum store_script script, store_cb cb, void *data,
-                      const char **args) {
+/* Starts a script call (or a plain command for STORE_PLAIN); args are
+ * NUL-terminated strings, NULL last. */
+static int store_call_any(struct store *st, enum store_script script, store_cb cb, store_raw_cb raw,
+                          void *data, const char **args) {
     struct store_req *req = calloc(1, sizeof(*req));
     if (!req)
         return -1;
     req->st = st;
     req->script = script;
     req->cb = cb;
+    req->raw = raw;
     req->data = data;
-    req->argc = 2;
+    req->argc = script == STORE_PLAIN ? 0 : 2;
     for (; *args && req->argc < STORE_MAX_ARGS; args++) {
         req->lens[req->argc] = strlen(*args);
         req->argv[req->argc] = strdup(*args);
@@ -194,6 +223,11 @@ static int store_call(struct store *st, enum store_script script, store_cb cb, v
     req->counted = true;
     st->n_inflight++;
     return 0;
+}
+
+static int store_call(struct store *st, enum store_script script, store_cb cb, void *data,
+                      const char **args) {
+    return store_call_any(st, script, cb, NULL, data, args);
 }
 
 int store_join(struct store *st, const char *room, const char *peer, const char *record, int max,
@@ -215,7 +249,7 @@ int store_leave(struct store *st, const char *room, const char *peer, const char
         keys_room_version(ver, sizeof(ver), room) < 0 ||
         keys_room_channel(channel, sizeof(channel), room) < 0)
         return -1;
-    const char *args[] = {"2", members, ver, peer, conn, channel, st->node_id, room, NULL};
+    const char *args[] = {"2", members, ver, peer, conn, channel, st->node_id, room, "conn", NULL};
     return store_call(st, STORE_LEAVE, cb, data, args);
 }
 
@@ -228,6 +262,99 @@ int store_media(struct store *st, const char *room, const char *peer, const char
     return store_call(st, STORE_MEDIA, NULL, NULL, args);
 }
 
+int store_reap_member(struct store *st, const char *room, const char *peer, const char *node) {
+    char members[KEYS_MAX], ver[KEYS_MAX], channel[KEYS_MAX];
+    if (keys_room_members(members, sizeof(members), room) < 0 ||
+        keys_room_version(ver, sizeof(ver), room) < 0 ||
+        keys_room_channel(channel, sizeof(channel), room) < 0)
+        return -1;
+    const char *args[] = {"2", members, ver, peer, node, channel, st->node_id, room, "node", NULL};
+    return store_call(st, STORE_LEAVE, NULL, NULL, args);
+}
+
+int store_assert(struct store *st, const char *room, const char *peer, const char *record,
+                 const char *conn, store_raw_cb cb, void *data) {
+    char members[KEYS_MAX];
+    if (keys_room_members(members, sizeof(members), room) < 0)
+        return -1;
+    const char *args[] = {"1", members, peer, record, conn, NULL};
+    return store_call_any(st, STORE_ASSERT, NULL, cb, data, args);
+}
+
+int store_node_member(struct store *st, bool add, const char *room, const char *peer) {
+    char set[KEYS_MAX], entry[KEYS_MAX];
+    if (keys_node_members(set, sizeof(set), st->node_id) < 0 ||
+        snprintf(entry, sizeof(entry), "%s %s", room, peer) >= (int)sizeof(entry))
+        return -1;
+    const char *args[] = {add ? "SADD" : "SREM", set, entry, NULL};
+    return store_call_any(st, STORE_PLAIN, NULL, NULL, NULL, args);
+}
+
+int store_node_members(struct store *st, store_raw_cb cb, void *data) {
+    char set[KEYS_MAX];
+    if (keys_node_members(set, sizeof(set), st->node_id) < 0)
+        return -1;
+    const char *args[] = {"SMEMBERS", set, NULL};
+    return store_call_any(st, STORE_PLAIN, NULL, cb, data, args);
+}
+
+int store_beat(struct store *st, uint32_t lease_ms, const char *value, store_raw_cb cb,
+               void *data) {
+    char lease[KEYS_MAX], dead[KEYS_MAX], nodes[KEYS_MAX], ms[16];
+    if (keys_node_lease(lease, sizeof(lease), st->node_id) < 0 ||
+        keys_node_dead(dead, sizeof(dead), st->node_id) < 0 || keys_nodes(nodes, sizeof(nodes)) < 0)
+        return -1;
+    snprintf(ms, sizeof(ms), "%u", lease_ms);
+    const char *args[] = {"3", lease, dead, nodes, st->node_id, ms, value, NULL};
+    return store_call_any(st, STORE_BEAT, NULL, cb, data, args);
+}
+
+int store_set_lease(struct store *st, uint32_t lease_ms, const char *value) {
+    char lease[KEYS_MAX], ms[16];
+    if (keys_node_lease(lease, sizeof(lease), st->node_id) < 0)
+        return -1;
+    snprintf(ms, sizeof(ms), "%u", lease_ms);
+    const char *args[] = {"SET", lease, value, "PX", ms, NULL};
+    return store_call_any(st, STORE_PLAIN, NULL, NULL, NULL, args);
+}
+
+int store_reap_claim(struct store *st, uint32_t claim_ms, uint32_t tombstone_s, store_raw_cb cb,
+                     void *data) {
+    char nodes[KEYS_MAX], ms[16], secs[16];
+    if (keys_nodes(nodes, sizeof(nodes)) < 0)
+        return -1;
+    snprintf(ms, sizeof(ms), "%u", claim_ms);
+    snprintf(secs, sizeof(secs), "%u", tombstone_s);
+    const char *args[] = {"1",
+                          nodes,
+                          st->node_id,
+                          ms,
+                          secs,
+                          KEYS_NODE_PREFIX,
+                          KEYS_NODE_MEMBERS_SUFFIX,
+                          KEYS_NODE_DEAD_SUFFIX,
+                          KEYS_NODE_REAPING_SUFFIX,
+                          NULL};
+    return store_call_any(st, STORE_CLAIM, NULL, cb, data, args);
+}
+
+int store_reap_done(struct store *st, const char *node) {
+    char nodes[KEYS_MAX], lease[KEYS_MAX], members[KEYS_MAX], claim[KEYS_MAX];
+    if (keys_nodes(nodes, sizeof(nodes)) < 0 || keys_node_lease(lease, sizeof(lease), node) < 0 ||
+        keys_node_members(members, sizeof(members), node) < 0 ||
+        keys_node_reaping(claim, sizeof(claim), node) < 0)
+        return -1;
+    const char *args[] = {"4", nodes, lease, members, claim, node, NULL};
+    return store_call_any(st, STORE_DONE, NULL, NULL, NULL, args);
+}
+
+static void store_on_link(struct rconn *rc, enum rconn_state state, void *data) {
+    struct store *st = data;
+    (void)rc;
+    if (st->on_link)
+        st->on_link(state == RCONN_UP, st->data);
+}
+
 int store_start(struct store *st) {
     for (int i = 0; i < STORE_SCRIPTS; i++) {
         unsigned char md[SHA_DIGEST_LENGTH];
@@ -236,6 +363,8 @@ int store_start(struct store *st) {
             snprintf(store_sha[i] + 2 * j, 3, "%02x", md[j]);
     }
     st->link.ping = true;
+    st->link.on_state = store_on_link;
+    st->link.data = st;
     return rconn_start(&st->link);
 }
 

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <hiredis/hiredis.h>
+
 #include "member.h"
 #include "rconn.h"
 
@@ -34,9 +36,14 @@ struct store_result {
  * res->members (moving them out and leaving the list empty). */
 typedef void (*store_cb)(struct store_result *res, void *data);
 
+/* The raw reply of a script (NULL when it failed); borrowed. */
+typedef void (*store_raw_cb)(const struct redisReply *reply, void *data);
+
 struct store {
     struct rconn link; /* the command link, owned; connection fields set by the owner */
     const char *node_id;
+    void (*on_link)(bool up, void *data); /* the link came up or went down */
+    void *data;
     uint64_t n_calls;
     uint32_t n_inflight; /* requests awaiting their reply */
     uint64_t n_errors;
@@ -58,5 +65,32 @@ int store_leave(struct store *st, const char *room, const char *peer, const char
 /* Stores peer's media state (a JSON object) if conn is still on record. */
 int store_media(struct store *st, const char *room, const char *peer, const char *conn,
                 const char *media_json);
+
+/* Removes peer from room if its record says it is on node (a dead node). */
+int store_reap_member(struct store *st, const char *room, const char *peer, const char *node);
+
+/* Writes peer's record back unless another connection holds it; cb gets
+ * the integer reply (1: the record is conn's, 0: another's). */
+int store_assert(struct store *st, const char *room, const char *peer, const char *record,
+                 const char *conn, store_raw_cb cb, void *data);
+
+/* Adds (or removes) "ROOM PEER" to this node's member set. */
+int store_node_member(struct store *st, bool add, const char *room, const char *peer);
+
+/* This node's member set; cb gets the SMEMBERS reply. */
+int store_node_members(struct store *st, store_raw_cb cb, void *data);
+
+/* Renews this node's lease; cb gets 1, or 0 if the node had been declared dead. */
+int store_beat(struct store *st, uint32_t lease_ms, const char *value, store_raw_cb cb, void *data);
+
+/* Sets this node's lease to expire in lease_ms (used at exit). */
+int store_set_lease(struct store *st, uint32_t lease_ms, const char *value);
+
+/* Claims the clean-up of dead nodes; cb gets {{node, {"ROOM PEER", ...}}, ...}. */
+int store_reap_claim(struct store *st, uint32_t claim_ms, uint32_t tombstone_s, store_raw_cb cb,
+                     void *data);
+
+/* Forgets a reaped node (unless it came back). */
+int store_reap_done(struct store *st, const char *node);
 
 #endif

@@ -9,43 +9,17 @@
 #include "clock.h"
 #include "http.h"
 #include "keys.h"
+#include "wspath.h"
 #include "log.h"
 #include "room.h"
 #include "server.h"
 
-#define WS_PREFIX     "/ws/webrtc/"
-#define WS_PREFIX_LEN (sizeof(WS_PREFIX) - 1)
-#define WS_RX_KEEP    4096 /* reassembly buffers larger than this are freed after use */
+#define WS_RX_KEEP 4096 /* reassembly buffers larger than this are freed after use */
 
 /* Per-session data lws allocates with each socket. */
 struct ws_session {
     struct conn *conn;
 };
-
-enum ws_path_status { WS_PATH_OK = 0, WS_PATH_NOT_FOUND = 404, WS_PATH_BAD_ROOM = 400 };
-
-/* Splits "/ws/webrtc/{room}[/{token}]". room gets the room id; token points
- * into uri (or is NULL). */
-static int ws_parse_path(char *uri, char *room, size_t room_cap, const char **token) {
-    *token = NULL;
-    if (strncmp(uri, WS_PREFIX, WS_PREFIX_LEN) != 0)
-        return WS_PATH_NOT_FOUND;
-    char *r = uri + WS_PREFIX_LEN;
-    char *slash = strchr(r, '/');
-    if (slash) {
-        *slash = '\0';
-        if (strchr(slash + 1, '/'))
-            return WS_PATH_NOT_FOUND;
-        *token = slash[1] ? slash + 1 : NULL;
-    }
-    size_t len = strlen(r);
-    if (len == 0)
-        return WS_PATH_NOT_FOUND;
-    if (len >= room_cap || !keys_room_valid(r, len))
-        return WS_PATH_BAD_ROOM;
-    memcpy(room, r, len + 1);
-    return WS_PATH_OK;
-}
 
 static int ws_uri(struct lws *wsi, char *buf, int cap) {
     int n = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI);
@@ -54,27 +28,77 @@ static int ws_uri(struct lws *wsi, char *buf, int cap) {
     return lws_hdr_copy(wsi, buf, cap, WSI_TOKEN_GET_URI) < 0 ? -1 : 0;
 }
 
+/* Answers an upgrade request with a plain HTTP error. lws_return_http_status
+ * would say "HTTP/1.0" here (the request's version is not parsed yet on the
+ * upgrade path), which some clients refuse to read. */
+static void ws_refuse(struct lws *wsi, int status) {
+    static const struct {
+        int code;
+        const char *text;
+    } reasons[] = {{400, "Bad Request"},
+                   {404, "Not Found"},
+                   {429, "Too Many Requests"},
+                   {503, "Service Unavailable"}};
+    const char *text = "Error";
+    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+        if (reasons[i].code == status)
+            text = reasons[i].text;
+    unsigned char buf[LWS_PRE + 256];
+    int n = snprintf((char *)buf + LWS_PRE, sizeof(buf) - LWS_PRE,
+                     "HTTP/1.1 %d %s\r\ncontent-type: text/plain\r\ncontent-length: %zu\r\n"
+                     "connection: close\r\n\r\n%s\n",
+                     status, text, strlen(text) + 1, text);
+    lws_write(wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_HTTP_FINAL);
+}
+
+/* The client's address: the first X-Forwarded-For entry behind a trusted
+ * balancer, else the socket's peer. */
+static void ws_client_addr(struct server *srv, struct lws *wsi, char *buf, size_t cap) {
+    char xff[256];
+    buf[0] = '\0';
+    if (srv->cfg->trust_forwarded_for &&
+        lws_hdr_copy(wsi, xff, sizeof(xff), WSI_TOKEN_X_FORWARDED_FOR) > 0) {
+        size_t n = strcspn(xff, ", ");
+        if (n > 0 && n < cap) {
+            memcpy(buf, xff, n);
+            buf[n] = '\0';
+            return;
+        }
+    }
+    lws_get_peer_simple(wsi, buf, cap);
+}
+
 static int ws_filter(struct server *srv, struct lws *wsi) {
-    char uri[AUTH_MAX_TOKEN + 256], room[129];
-    const char *token;
-    int status = ws_uri(wsi, uri, sizeof(uri)) < 0 ? WS_PATH_NOT_FOUND
-                                                   : ws_parse_path(uri, room, sizeof(room), &token);
-    if (status == WS_PATH_OK && srv->reg.n_conns >= (size_t)srv->cfg->max_connections)
+    char uri[AUTH_MAX_TOKEN + 256];
+    struct wspath path;
+    int status = ws_uri(wsi, uri, sizeof(uri)) < 0 ? WSPATH_NOT_FOUND
+                                                   : wspath_parse(uri, strlen(uri), &path);
+    if (status == WSPATH_OK && srv->reg.n_conns >= (size_t)srv->cfg->max_connections)
         status = HTTP_STATUS_SERVICE_UNAVAILABLE;
-    if (status == WS_PATH_OK)
+    if (status == WSPATH_OK) {
+        char addr[THROTTLE_ADDR_MAX];
+        ws_client_addr(srv, wsi, addr, sizeof(addr));
+        if (!throttle_allowed(&srv->bad_tokens, addr, clock_mono_ms())) {
+            srv->metrics.joins[METRICS_JOIN_THROTTLED]++;
+            log_warn("event=throttled addr=%s", addr);
+            status = 429;
+        }
+    }
+    if (status == WSPATH_OK)
         return 0;
-    lws_return_http_status(wsi, (unsigned)status, NULL);
+    ws_refuse(wsi, status);
     return -1;
 }
 
 /* Finds the token: the path form wins, then the Authorization header, then
  * the token query parameter. Copies it into buf; returns -1 when absent or
  * too long. */
-static int ws_token(struct lws *wsi, const char *path_token, char *buf, size_t cap) {
-    if (path_token) {
-        if (strlen(path_token) >= cap)
+static int ws_token(struct lws *wsi, const struct wspath *path, char *buf, size_t cap) {
+    if (path->token) {
+        if (path->token_len >= cap)
             return -1;
-        strcpy(buf, path_token);
+        memcpy(buf, path->token, path->token_len);
+        buf[path->token_len] = '\0';
         return 0;
     }
     if (http_bearer(wsi, buf, cap) == 0)
@@ -90,7 +114,8 @@ static int ws_token(struct lws *wsi, const char *path_token, char *buf, size_t c
 
 static int ws_established(struct server *srv, struct lws *wsi, struct ws_session *pss) {
     char uri[AUTH_MAX_TOKEN + 256], token[AUTH_MAX_TOKEN + 1];
-    const char *path_token = NULL, *why = "missing token";
+    const char *why = "missing token";
+    struct wspath path;
     struct conn *c = conn_new(srv, wsi);
     if (!c || registry_add(&srv->reg, c) < 0) {
         conn_free(c);
@@ -100,13 +125,13 @@ static int ws_established(struct server *srv, struct lws *wsi, struct ws_session
     srv->metrics.connections_total++;
     ratelimit_init(&c->rl, (uint32_t)srv->cfg->rate_burst, (uint32_t)srv->cfg->rate_per_sec,
                    clock_mono_ms());
-    if (ws_uri(wsi, uri, sizeof(uri)) < 0 ||
-        ws_parse_path(uri, c->room, sizeof(c->room), &path_token) != WS_PATH_OK) {
+    if (ws_uri(wsi, uri, sizeof(uri)) < 0 || wspath_parse(uri, strlen(uri), &path) != WSPATH_OK) {
         conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "bad_request", "bad path");
         return 0;
     }
+    memcpy(c->room, path.room, sizeof(c->room));
     int rc = AUTH_ERR_UNAUTHORIZED;
-    if (ws_token(wsi, path_token, token, sizeof(token)) == 0)
+    if (ws_token(wsi, &path, token, sizeof(token)) == 0)
         rc = auth_verify(&srv->auth, token, c->room, clock_real_ms() / 1000, &c->ident, &why);
     if (rc == AUTH_ERR_FORBIDDEN) {
         srv->metrics.joins[METRICS_JOIN_FORBIDDEN]++;
@@ -115,6 +140,9 @@ static int ws_established(struct server *srv, struct lws *wsi, struct ws_session
         return 0;
     }
     if (rc != AUTH_OK) {
+        char addr[THROTTLE_ADDR_MAX];
+        ws_client_addr(srv, wsi, addr, sizeof(addr));
+        throttle_failed(&srv->bad_tokens, addr, clock_mono_ms());
         srv->metrics.joins[METRICS_JOIN_UNAUTHORIZED]++;
         log_info("event=refused reason=unauthorized why=\"%s\" room=%s conn=%s", why, c->room,
                  c->tag);

@@ -4,12 +4,14 @@
 -- KEYS[1] members hash   KEYS[2] version key
 -- ARGV[1] peer_id  ARGV[2] connection id  ARGV[3] room channel
 -- ARGV[4] origin node  ARGV[5] room id
+-- ARGV[6] the record field ARGV[2] is compared with: "conn" for a leaving
+-- connection, "node" when a dead node's members are removed
 -- Returns {0} when nothing was removed, {1, 0} when the room is gone,
 -- else {1, version, flat members}.
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if not cur then return {0} end
 local ok, o = pcall(cjson.decode, cur)
-if ok and type(o) == 'table' and o.conn ~= ARGV[2] then return {0} end
+if ok and type(o) == 'table' and o[ARGV[6]] ~= ARGV[2] then return {0} end
 
 redis.call('HDEL', KEYS[1], ARGV[1])
 if redis.call('HLEN', KEYS[1]) == 0 then

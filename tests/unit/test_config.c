@@ -112,8 +112,11 @@ static void defaults(void **state) {
     assert_int_equal(cfg.grace_s, 10);
     assert_int_equal(cfg.ping_interval_s, 20);
     assert_int_equal(cfg.idle_timeout_s, 60);
-    assert_int_equal(cfg.node_ttl_s, 10);
-    assert_int_equal(cfg.drain_s, 10);
+    assert_int_equal(cfg.node_ttl_s, 5);
+    assert_int_equal(cfg.drain_s, 5);
+    assert_int_equal(cfg.bad_token_burst, 20);
+    assert_int_equal(cfg.bad_token_per_min, 30);
+    assert_false(cfg.trust_forwarded_for);
     assert_int_equal(cfg.stun_count, 2);
     assert_string_equal(cfg.stun_urls[0], "stun:stun.l.google.com:19302");
     assert_string_equal(cfg.stun_urls[1], "stun:stun1.l.google.com:19302");
@@ -524,6 +527,9 @@ static const char *const all_names[] = {
     "IDLE_TIMEOUT_SECONDS",
     "NODE_TTL_SECONDS",
     "DRAIN_SECONDS",
+    "BAD_TOKEN_BURST",
+    "BAD_TOKEN_PER_MINUTE",
+    "TRUST_FORWARDED_FOR",
     "WEBRTC_STUN_URLS",
     "WEBRTC_TURN_URL",
     "WEBRTC_TURN_USERNAME",

@@ -33,6 +33,14 @@ static void node_keys(void **state) {
     assert_string_equal(buf, "signald:node:n1:members");
     assert_int_equal(keys_nodes(buf, sizeof(buf)), strlen("signald:nodes"));
     assert_string_equal(buf, "signald:nodes");
+    assert_int_equal(keys_node_dead(buf, sizeof(buf), "n1"), strlen("signald:node:n1:dead"));
+    assert_string_equal(buf, "signald:node:n1:dead");
+    assert_int_equal(keys_node_reaping(buf, sizeof(buf), "n1"), strlen("signald:node:n1:reaping"));
+    assert_string_equal(buf, "signald:node:n1:reaping");
+    assert_int_equal(keys_node_channel(buf, sizeof(buf), "n1"), strlen("signald:node:n1:hb"));
+    assert_string_equal(buf, "signald:node:n1:hb");
+    /* The sweep script builds the same names from the parts. */
+    assert_string_equal(KEYS_NODE_PREFIX "n1" KEYS_NODE_MEMBERS_SUFFIX, "signald:node:n1:members");
 }
 
 /* "signald:{r1}:members" is 20 bytes: it fits in 21 (with the NUL), not 20. */
