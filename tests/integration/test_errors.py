@@ -69,23 +69,39 @@ async def test_invalid_utf8_closes_1007(pair):
     await alice.expect_close(1007, allow_error=True)
 
 
-@pytest.mark.parametrize("frame, code", [
-    ((0x2, b'{"type":"ping"}', True), 1003),
-    ((0x1, b'{"type":"ping","ts":"\xc3\x28"}', True), 1007),
-    ((0x1, sized_message({"type": "ping"}, "ts", MAX + 1).encode(), True), 1009),
-], ids=["binary", "invalid-utf8", "too-large"])
-async def test_exactly_one_close_frame(net, room, frame, code):
-    """The server's side of the closing handshake: error frames at most,
-    then one close frame with the code, then nothing."""
+REFUSED_FRAMES = {
+    "binary": ((0x2, b'{"type":"ping"}'), 1003),
+    "invalid-utf8": ((0x1, b'{"type":"ping","ts":"\xc3\x28"}'), 1007),
+    "too-large": ((0x1, sized_message({"type": "ping"}, "ts", MAX + 1).encode()), 1009),
+}
+
+
+async def raw_refusal(net, room, case):
+    """Sends a refused frame on a bare connection; returns the frames after
+    room_state and whether the client's close answer went out before EOF."""
     raw = await RawWs.open(net.port(0), f"/ws/webrtc/{room}/{make_token('alice')}")
-    await raw.send_frame(*frame)
-    frames = await raw.frames_until_eof()
-    opcodes = [op for op, _ in frames]
-    assert opcodes[0] == 0x1 and json.loads(frames[0][1])["type"] == "room_state", frames[:1]
+    await raw.send_frame(*REFUSED_FRAMES[case][0])
+    frames, answered = await raw.frames_until_eof()
+    assert frames and frames[0][0] == 0x1 and json.loads(frames[0][1])["type"] == "room_state", frames[:1]
+    return frames[1:], answered
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_FRAMES))
+async def test_exactly_one_close_frame(net, room, case):
+    """Error frames at most, then one close frame with the code, then nothing."""
+    frames, _ = await raw_refusal(net, room, case)
     closes = [payload for op, payload in frames if op == 0x8]
-    assert closes, f"no close frame: {frames}"
-    assert int.from_bytes(closes[0][:2], "big") == code, closes
-    assert opcodes[-1] == 0x8 and len(closes) == 1, f"frames after the room_state: {frames[1:]}"
+    assert closes and int.from_bytes(closes[0][:2], "big") == REFUSED_FRAMES[case][1], frames
+    assert frames[-1][0] == 0x8 and len(closes) == 1, f"frames after the room_state: {frames}"
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_FRAMES))
+async def test_server_waits_for_the_clients_close_frame(net, room, case):
+    """RFC 6455 5.5.1: the TCP connection stays open until the client has
+    answered the close frame. Closed at once, a client still sending gets a
+    reset that destroys the unread close frame, and sees 1006."""
+    _, answered = await raw_refusal(net, room, case)
+    assert answered, "the server closed the TCP connection without waiting for the client's close frame"
 
 
 async def send_maybe_closed(client, data):

@@ -328,7 +328,8 @@ class RawWs:
     async def frames_until_eof(self, quiet=1.0, timeout=TIMEOUT):
         """Every frame the server sends until it closes the TCP connection.
         After the first close frame and `quiet` seconds of silence, answers
-        it (the server may wait for that) and reads on until EOF."""
+        it (as RFC 6455 5.5.1 wants the server to wait for) and reads on
+        until EOF. Returns (frames, whether the answer went before EOF)."""
         frames, answered = [], False
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -351,4 +352,4 @@ class RawWs:
                 break
             self.buffer += data
         self.writer.close()
-        return frames
+        return frames, answered
