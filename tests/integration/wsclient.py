@@ -87,7 +87,8 @@ class Client:
         self.ws = ws
         self.label = label
         self.peer = None
-        self.state = None  # the room_state, once joined
+        self.state = None
+        self.history = []  # every message received, for failure reports  # the room_state, once joined
 
     def __repr__(self):
         return f"<Client {self.label}>"
@@ -106,7 +107,8 @@ class Client:
         try:
             raw = await asyncio.wait_for(self.ws.recv(), timeout)
         except asyncio.TimeoutError:
-            pytest.fail(f"{self.label}: no message within {timeout}s (waiting for {what})", pytrace=False)
+            pytest.fail(f"{self.label}: no message within {timeout}s (waiting for {what}); "
+                        f"received before: {self.recent()}", pytrace=False)
         except ConnectionClosed as e:
             pytest.fail(f"{self.label}: connection closed with {close_code(e)} "
                         f"{e.rcvd.reason if e.rcvd else ''!r} while waiting for {what}", pytrace=False)
@@ -114,7 +116,11 @@ class Client:
         msg = json.loads(raw)
         assert isinstance(msg, dict), f"{self.label}: frame is not a JSON object: {raw[:200]}"
         assert isinstance(msg.get("type"), str), f"{self.label}: frame without string type: {raw[:200]}"
+        self.history.append(msg)
         return msg
+
+    def recent(self, count=4):
+        return [short(m, 400) for m in self.history[-count:]]
 
     async def recv_json(self, timeout=TIMEOUT):
         return await self._recv(timeout, "any message")
