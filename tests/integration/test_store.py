@@ -3,7 +3,7 @@ signald documents for operators): one hash record per member."""
 
 import time
 
-from expect import members, room_key
+from expect import eventually, members, room_key
 
 
 async def test_member_records(net, room):
@@ -40,4 +40,7 @@ async def test_media_is_stored(trio, net, room):
     await alice.send_json({"type": "media_state", "video": True, "audio": False})
     for c in trio:
         await c.recv_type("media_state")
-    assert members(net.redis, room)["alice"].get("media") == {"video": True, "audio": False}
+    # The record is written after the broadcast: poll.
+    await eventually(lambda: members(net.redis, room)["alice"].get("media"),
+                     ok=lambda media: media == {"video": True, "audio": False}, timeout=5,
+                     what="media in alice's record")
