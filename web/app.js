@@ -323,11 +323,13 @@ function onSignal(msg) {
 async function handleSignal(peer, msg) {
   // Addressed to a connection of ours that no longer exists.
   const stale = msg.to_pc && msg.to_pc !== peer.pcId;
+  // Their connection's id; null from clients that do not send one.
+  const from = msg.pc ?? null;
   if (msg.type === 'ice_candidate') {
     if (stale || !msg.candidate) return;
-    if (!peer.pc || !peer.pc.remoteDescription || peer.remotePcId !== msg.pc) {
+    if (!peer.pc || !peer.pc.remoteDescription || peer.remotePcId !== from) {
       // Before their description, or from a connection we have not seen yet.
-      peer.pending.push(msg);
+      peer.pending.push({ from, candidate: msg.candidate });
       return;
     }
     await addCandidate(peer, msg.candidate);
@@ -338,7 +340,7 @@ async function handleSignal(peer, msg) {
   if (msg.type === 'answer') {
     if (stale || !peer.pc || peer.pc.signalingState !== 'have-local-offer') return;
     await peer.pc.setRemoteDescription({ type: 'answer', sdp });
-    accepted(peer, msg.pc);
+    accepted(peer, from);
     return;
   }
   // An offer.
@@ -348,25 +350,25 @@ async function handleSignal(peer, msg) {
     if (!isLive(peer)) await call(peer);
     return;
   }
-  if (!peer.pc || (peer.remotePcId && msg.pc !== peer.remotePcId)) openPc(peer);
+  if (!peer.pc || (peer.remotePcId && from !== peer.remotePcId)) openPc(peer);
   const pc = peer.pc;
   const collision = peer.makingOffer || pc.signalingState !== 'stable';
   if (collision) peer.collisions++;
   peer.ignoreOffer = !peer.polite && collision;
   if (peer.ignoreOffer) return;
   await pc.setRemoteDescription({ type: 'offer', sdp }); // rolls ours back if needed
-  accepted(peer, msg.pc);
+  accepted(peer, from);
   await attachMedia(peer);
   await pc.setLocalDescription();
   if (pc === peer.pc) send(peer, 'answer', { sdp: pc.localDescription.sdp });
 }
 
 // Their description is set: remember their connection, use what was queued.
-function accepted(peer, remotePcId) {
-  peer.remotePcId = remotePcId ?? null;
+function accepted(peer, from) {
+  peer.remotePcId = from;
   const queued = peer.pending;
   peer.pending = [];
-  for (const m of queued) if (m.pc === peer.remotePcId) addCandidate(peer, m.candidate);
+  for (const m of queued) if (m.from === from) addCandidate(peer, m.candidate);
 }
 
 async function addCandidate(peer, candidate) {
