@@ -50,13 +50,14 @@ export class Cluster {
     this.procs = new Map(); // name -> {child, exited: Promise<{code, signal}>}
     this.jwtSecret = 'e2e-secret';
     this.turnSecret = 'e2e-turn-secret';
-    // Should the test process die without its after() hook, take the
-    // children along rather than leave them running.
+    // Should the test process end without its after() hook (a crash, a
+    // timeout, Ctrl-C), take the children along rather than leave them.
     process.once('exit', () => {
       for (const { child } of this.procs.values()) {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
     });
+    for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => process.exit(1));
   }
 
   run(name, cmd, args, env = {}) {
