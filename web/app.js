@@ -29,7 +29,8 @@ const app = {
   participants: [], // the latest list from the server
   iceServers: [],
   maxParticipants: null,
-  peers: new Map(), // peer_id -> peer (see newPeer)
+  peers: new Map(), // peer_id -> peer (see peerFor)
+  selfTile: null, // our own picture
   local: null, // camera + microphone MediaStream, or null without devices
   screen: null, // the screen-share video track while sharing
   media: { audio: false, video: false, screen_sharing: false },
@@ -66,7 +67,7 @@ async function start() {
   for (const type of ['offer', 'answer', 'ice_candidate']) {
     sig.addEventListener(type, ({ detail }) => onSignal(detail));
   }
-  sig.addEventListener('media_state', ({ detail }) => showMedia(detail.peer_id, detail));
+  sig.addEventListener('media_state', ({ detail }) => showMedia(tileOf(detail.peer_id), detail));
   sig.addEventListener('chat', ({ detail }) => showChat(detail));
   sig.addEventListener('error', ({ detail }) => console.warn('signald:', detail.code, detail.message));
   // A clean close makes the others drop our tile now, not after the grace period.
@@ -102,12 +103,13 @@ async function openLocalMedia() {
   app.media.video = Boolean(app.local?.getVideoTracks().length);
   $('#mic').setAttribute('aria-pressed', app.media.audio);
   $('#cam').setAttribute('aria-pressed', app.media.video);
-  const tile = makeTile('self', 'You');
+  const tile = makeTile(null, 'You');
+  app.selfTile = tile;
   tile.classList.add('self');
   tile.querySelector('video').muted = true; // never play our own microphone
   tile.querySelector('video').srcObject = app.local;
   tile.dataset.state = 'local';
-  showMedia('self', app.media);
+  showMedia(tile, app.media);
 }
 
 // The track we send for a kind: the shared screen replaces the camera.
@@ -142,11 +144,11 @@ function onRoomState(msg) {
   for (const peer of app.peers.values()) if (!listed.has(peer.id)) dropPeer(peer);
   for (const p of app.participants) {
     if (p.peer_id === app.me) {
-      setName($('#grid .self'), p.name, ' (you)');
+      setName(app.selfTile, p.name, ' (you)');
       continue;
     }
     const peer = peerFor(p.peer_id, p);
-    if (p.media) showMedia(p.peer_id, p.media);
+    if (p.media) showMedia(peer.tile, p.media);
     if (peer.pc) refreshIceServers(peer.pc);
     if (!offersTo(app.me, peer.id)) continue; // they offer to us
     // A kept connection is renegotiated once: it costs one round trip and
@@ -161,7 +163,7 @@ function onPeerJoined(msg) {
   app.participants = msg.participants || app.participants;
   const peer = peerFor(msg.peer_id, msg.peer_info);
   const media = app.participants.find((p) => p.peer_id === peer.id)?.media;
-  if (media) showMedia(peer.id, media); // kept across a reconnect
+  if (media) showMedia(peer.tile, media); // kept across a reconnect
   if (!offersTo(app.me, peer.id)) return;
   // A member back from a signaling drop still has its connection: keep
   // ours and renegotiate it (which also resyncs a page that was reloaded).
@@ -383,7 +385,7 @@ async function addCandidate(peer, candidate) {
 
 function setMedia(fields) {
   Object.assign(app.media, fields);
-  showMedia('self', app.media);
+  showMedia(app.selfTile, app.media);
   app.signaling?.mediaState(fields);
 }
 
@@ -434,7 +436,7 @@ function stopSharing() {
 // replaceTrack needs no renegotiation: the other side keeps its receiver.
 async function switchVideo() {
   const track = localTrack('video');
-  $('#grid .self video').srcObject = app.screen ? new MediaStream([app.screen]) : app.local;
+  app.selfTile.querySelector('video').srcObject = app.screen ? new MediaStream([app.screen]) : app.local;
   for (const peer of app.peers.values()) {
     const tr = peer.pc?.getTransceivers().find((t) => t.receiver.track.kind === 'video');
     if (tr) await tr.sender.replaceTrack(track).catch((err) => console.warn('replaceTrack', err));
@@ -476,7 +478,7 @@ function showChat(msg) {
 
 function makeTile(id, name) {
   const tile = $('#tile-template').content.firstElementChild.cloneNode(true);
-  tile.dataset.peer = id;
+  if (id) tile.dataset.peer = id;
   setName(tile, name);
   $('#grid').append(tile);
   return tile;
@@ -487,9 +489,10 @@ function setName(tile, name, suffix = '') {
   tile.querySelector('.name').textContent = name + suffix;
 }
 
+const tileOf = (id) => (id === app.me ? app.selfTile : app.peers.get(id)?.tile);
+
 // Shows a media record ({audio, video, screen_sharing}, fields optional).
-function showMedia(id, media) {
-  const tile = id === 'self' || id === app.me ? $('#grid .self') : app.peers.get(id)?.tile;
+function showMedia(tile, media) {
   if (!tile) return;
   if ('audio' in media) tile.dataset.audio = media.audio ? 'on' : 'off';
   if ('video' in media) tile.dataset.video = media.video ? 'on' : 'off';
