@@ -122,8 +122,10 @@ describe('signald demo client in chromium', { timeout: 170000 }, () => {
     };
     for (const p of Object.values(pages)) await p.evaluate(remember);
     const before = await mediaStats(pages.alice);
+    const t0 = Date.now();
     await cluster.kill('node1');
     await waitJoined(pages.alice, 2);
+    console.log(`SIGKILL: alice back through node2 in ${Date.now() - t0} ms`);
     assert.match(await pages.alice.locator('#status').innerText(), new RegExp(`via 127.0.0.1:${n2.port}`));
     // Let the renegotiation that follows a reconnect run, then check that
     // the very same connections are still connected and carry video.
