@@ -3,7 +3,7 @@
 // (window.demo, see web/app.js).
 
 import { chromium } from 'playwright-core';
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,17 +25,23 @@ const FLAGS = [
   '--allow-loopback-in-peer-connection',
 ];
 
-// A fresh profile every run, so no state leaks between runs. Throws (and
-// the tests fail) when chromium cannot start: there is no skipping.
+// A fresh profile every run, so no state leaks between runs, removed when
+// the browser closes. Throws (and the tests fail) when chromium cannot
+// start: there is no skipping.
 export async function launch() {
   const profile = mkdtempSync(join(tmpdir(), 'signald-e2e-chromium-'));
-  return chromium.launchPersistentContext(profile, {
+  const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: FLAGS,
     viewport: { width: 1280, height: 720 },
     timeout: 30000,
+  }).catch((err) => {
+    rmSync(profile, { recursive: true, force: true });
+    throw err;
   });
+  ctx.on('close', () => rmSync(profile, { recursive: true, force: true }));
+  return ctx;
 }
 
 // Opens the call page for one participant and (unless joined is false)
