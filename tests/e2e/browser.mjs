@@ -25,9 +25,11 @@ const FLAGS = [
   '--allow-loopback-in-peer-connection',
 ];
 
-// A fresh profile every run, so no state leaks between runs, removed when
-// the browser closes. Throws (and the tests fail) when chromium cannot
-// start: there is no skipping.
+const profiles = new Map(); // browser context -> its profile directory
+
+// A fresh profile every run, so no state leaks between runs (closeBrowser
+// removes it). Throws (and the tests fail) when chromium cannot start:
+// there is no skipping.
 export async function launch() {
   const profile = mkdtempSync(join(tmpdir(), 'signald-e2e-chromium-'));
   const ctx = await chromium.launchPersistentContext(profile, {
@@ -40,8 +42,19 @@ export async function launch() {
     rmSync(profile, { recursive: true, force: true });
     throw err;
   });
-  ctx.on('close', () => rmSync(profile, { recursive: true, force: true }));
+  profiles.set(ctx, profile);
   return ctx;
+}
+
+// Closes the browser, waiting at most timeoutMs (a browser that hangs is
+// killed with this process), then removes its profile.
+export async function closeBrowser(ctx, timeoutMs = 10000) {
+  await Promise.race([ctx.close(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  try {
+    rmSync(profiles.get(ctx), { recursive: true, force: true, maxRetries: 5 });
+  } catch (err) {
+    console.warn(`could not remove the chromium profile: ${err.message}`);
+  }
 }
 
 // Opens the call page for one participant and (unless joined is false)

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster, root } from './cluster.mjs';
 import {
-  launch, mediaStats, openCall, report, waitConnected, waitFrames, waitJoined,
+  closeBrowser, launch, mediaStats, openCall, report, waitConnected, waitFrames, waitJoined,
 } from './browser.mjs';
 
 const cluster = new Cluster();
@@ -52,8 +52,7 @@ describe('signald demo client in chromium', { timeout: 170000 }, () => {
   });
 
   after(async () => {
-    // Bounded: a browser that hangs on exit is killed with this process.
-    if (ctx) await Promise.race([ctx.close(), new Promise((r) => setTimeout(r, 10000).unref())]);
+    if (ctx) await closeBrowser(ctx);
     const ends = await cluster.stopAll();
     console.log('connection times (ms from page load to connected):');
     for (const t of times) console.log(`  ${t.page} -> ${t.peer}: ${t.connectedMs}`);
