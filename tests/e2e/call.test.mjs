@@ -79,7 +79,7 @@ describe('signald demo client in chromium', { timeout: 170000 }, () => {
     }
   });
 
-  test('chat and media state reach the other pages', async () => {
+  test('chat, media state and screen sharing reach the other pages', async () => {
     await pages.bob.fill('#chat-form input', 'hello from bob');
     await pages.bob.press('#chat-form input', 'Enter');
     for (const label of ['alice', 'carol']) {
@@ -97,9 +97,19 @@ describe('signald demo client in chromium', { timeout: 170000 }, () => {
       await tile(pages[label], 'carol').and(pages[label].locator('[data-video="off"]'))
         .waitFor({ timeout: 5000 });
     }
+    // Screen sharing replaces the sent video track: no renegotiation, the
+    // others keep decoding frames on the same connection.
+    await pages.bob.click('#screen');
+    for (const label of ['alice', 'carol']) {
+      await tile(pages[label], 'bob').and(pages[label].locator('[data-screen="on"]'))
+        .waitFor({ timeout: 5000 });
+      await waitFrames(pages[label], await mediaStats(pages[label]));
+    }
     mkdirSync(join(root, 'docs'), { recursive: true });
     await pages.alice.screenshot({ path: join(root, 'docs/call.png') });
+    await pages.bob.click('#screen');
     await pages.carol.click('#cam'); // camera back on for the next cases
+    await tile(pages.alice, 'bob').and(pages.alice.locator('[data-screen="off"]')).waitFor({ timeout: 5000 });
     await tile(pages.bob, 'carol').and(pages.bob.locator('[data-video="on"]')).waitFor({ timeout: 5000 });
   });
 
