@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Cluster, root } from './cluster.mjs';
 import {
   closeBrowser, launch, mediaStats, openCall, report, waitConnected, waitFrames, waitJoined,
@@ -105,8 +105,12 @@ describe('signald demo client in chromium', { timeout: 170000 }, () => {
         .waitFor({ timeout: 5000 });
       await waitFrames(pages[label], await mediaStats(pages[label]));
     }
-    mkdirSync(join(root, 'docs'), { recursive: true });
-    await pages.alice.screenshot({ path: join(root, 'docs/call.png') });
+    // Saved under build/ on every run; SCREENSHOT=docs/call.png refreshes
+    // the one the README shows.
+    const shot = process.env.SCREENSHOT ? join(root, process.env.SCREENSHOT)
+                                        : join(root, 'build/e2e/call.png');
+    mkdirSync(dirname(shot), { recursive: true });
+    await pages.alice.screenshot({ path: shot });
     await pages.bob.click('#screen');
     await pages.carol.click('#cam'); // camera back on for the next cases
     await tile(pages.alice, 'bob').and(pages.alice.locator('[data-screen="off"]')).waitFor({ timeout: 5000 });
