@@ -11,7 +11,7 @@ build_pkgs=(build-essential cmake pkg-config clang clang-format
 run_pkgs=(redis-server redis-tools curl)
 test_pkgs=(python3 python3-websockets python3-redis python3-jwt python3-pytest
     python3-pytest-asyncio python3-pytest-timeout
-    valgrind)
+    valgrind chromium coturn nodejs)
 
 case "$want" in
 build) pkgs=("${build_pkgs[@]}") ;;
@@ -27,6 +27,11 @@ missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Debian's nodejs comes without npm, NodeSource's nodejs bundles it (and
+# conflicts with Debian's npm package): ask for npm only when there is none.
+if [ "$want" = test ] || [ "$want" = all ]; then
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
+fi
 if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
 fi

@@ -540,7 +540,11 @@ static void room_on_membership(struct server *srv, struct lroom *room, struct en
                           &members);
     else
         room_apply_left(room, e->peer, e->ver, &members);
-    registry_room_update(room, e->ver, &members);
+    /* Retiring a held connection may have freed the room: look again. */
+    room = registry_room(&srv->reg, e->room, false);
+    if (room)
+        registry_room_update(room, e->ver, &members);
+    member_list_clear(&members);
 }
 
 void room_on_bus(const char *channel, const char *buf, size_t len, void *data) {
