@@ -111,6 +111,8 @@ void conn_close(struct conn *c, int close_code, const char *code, const char *me
 }
 
 int conn_writable(struct conn *c) {
+    if (c->close_sent)
+        return 0;
     if (c->q_len) {
         struct frame *f = c->q[c->q_head];
         c->q_head = (c->q_head + 1) % c->q_cap;
@@ -120,23 +122,25 @@ int conn_writable(struct conn *c) {
         frame_unref(f);
         if (n < 0)
             return -1;
-        if (c->q_len || c->close_code) {
+        if (c->q_len || c->close_code)
             lws_callback_on_writable(c->wsi);
-        }
         return 0;
     }
     if (c->close_code) {
         /* lws 4.1 sends no close frame when WRITEABLE returns -1 (it takes
          * the socket for unusable), nor when a timeout closes it, so the
-         * frame is written here with the close opcode, then the socket is
-         * dropped. */
+         * frame is written here with the close opcode. The socket then
+         * waits for the client's own close frame (ws.c ends it there) or
+         * for the timeout. */
         unsigned char buf[LWS_PRE + 2 + sizeof(c->close_reason)];
         size_t n = strlen(c->close_reason);
         buf[LWS_PRE] = (unsigned char)(c->close_code >> 8);
         buf[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
         memcpy(buf + LWS_PRE + 2, c->close_reason, n);
-        lws_write(c->wsi, buf + LWS_PRE, 2 + n, CONN_WRITE_CLOSE);
-        return -1;
+        c->close_sent = true;
+        if (lws_write(c->wsi, buf + LWS_PRE, 2 + n, CONN_WRITE_CLOSE) < 0)
+            return -1;
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, CONN_CLOSE_GRACE_S);
     }
     return 0;
 }

@@ -76,7 +76,8 @@ struct conn {
     uint64_t limit_error_ms;   /* last rate_limited error sent */
     bool peer_closed;          /* the client sent a close frame */
 
-    int close_code; /* sent once the queue has drained, 0 while open */
+    int close_code;  /* sent once the queue has drained, 0 while open */
+    bool close_sent; /* the close frame is out (by us or by lws): write nothing more */
     char close_reason[32];
 };
 

@@ -44,6 +44,40 @@ void registry_room_add(struct registry *reg, struct lroom *room, struct conn *c)
     c->lroom = room;
 }
 
+#define REGISTRY_LOG_MAX 64 /* events kept while someone joins; older ones are dropped */
+
+int registry_room_log(struct lroom *room, int64_t ver, const char *peer, const char *conn,
+                      struct frame *frame) {
+    if (room->n_log == REGISTRY_LOG_MAX)
+        return -1;
+    if (!room->log && !(room->log = calloc(REGISTRY_LOG_MAX, sizeof(*room->log))))
+        return -1;
+    struct lroom_event *e = &room->log[room->n_log];
+    e->peer = strdup(peer);
+    e->conn = conn ? strdup(conn) : NULL;
+    if (!e->peer || (conn && !e->conn)) {
+        free(e->peer);
+        free(e->conn);
+        return -1;
+    }
+    e->ver = ver;
+    e->frame = frame;
+    frame_ref(frame);
+    room->n_log++;
+    return 0;
+}
+
+void registry_room_log_clear(struct lroom *room) {
+    for (size_t i = 0; i < room->n_log; i++) {
+        free(room->log[i].peer);
+        free(room->log[i].conn);
+        frame_unref(room->log[i].frame);
+    }
+    free(room->log);
+    room->log = NULL;
+    room->n_log = 0;
+}
+
 void registry_room_remove(struct registry *reg, struct conn *c) {
     struct lroom *room = c->lroom;
     if (!room)
@@ -52,6 +86,7 @@ void registry_room_remove(struct registry *reg, struct conn *c) {
     c->lroom = NULL;
     if (room->conns.count == 0) {
         tdelete(room, &reg->rooms, registry_room_cmp);
+        registry_room_log_clear(room);
         member_list_clear(&room->members);
         free(room);
         reg->n_rooms--;
@@ -126,6 +161,7 @@ static void registry_noop(void *p) {
 
 static void registry_free_room(void *p) {
     struct lroom *room = p;
+    registry_room_log_clear(room);
     member_list_clear(&room->members);
     free(room);
 }

@@ -18,6 +18,15 @@
 #include "keys.h"
 #include "member.h"
 
+/* A membership event kept for connections still joining: its frame, built
+ * once, is replayed to a joiner whose room_state predates it. */
+struct lroom_event {
+    int64_t ver;
+    char *peer;
+    char *conn; /* JOINED: the new connection; NULL for LEFT */
+    struct frame *frame;
+};
+
 /* A room as this node sees it. Exists while it has local connections. */
 struct lroom {
     char id[129];
@@ -25,6 +34,8 @@ struct lroom {
     lws_dll2_owner_t conns;     /* struct conn, by room_link */
     struct member_list members; /* cluster-wide membership, as of ver */
     int64_t ver;
+    struct lroom_event *log; /* kept only while a local connection is joining */
+    size_t n_log;
 };
 
 struct registry {
@@ -48,6 +59,12 @@ void registry_room_remove(struct registry *reg, struct conn *c);
 /* Replaces the room's membership cache if ver is newer; takes list's
  * members either way (list is left empty). Returns true if replaced. */
 bool registry_room_update(struct lroom *room, int64_t ver, struct member_list *list);
+
+/* Keeps an event for joiners (takes a reference on frame; copies the
+ * strings). Returns 0, or -1 on OOM. */
+int registry_room_log(struct lroom *room, int64_t ver, const char *peer, const char *conn,
+                      struct frame *frame);
+void registry_room_log_clear(struct lroom *room);
 
 /* The local connection of peer in room in one of the given states (a
  * bitmask of 1u << enum conn_state), or NULL. */

@@ -106,33 +106,59 @@ static int room_publish(struct server *srv, const char *channel, enum envelope_k
 
 /* ---- Membership events ---- */
 
+/* True when a local connection of the room is still joining: events must
+ * then be kept for it, since its room_state may predate them. */
+static bool room_has_joiner(struct lroom *room) {
+    lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&room->conns)) {
+        if (lws_container_of(d, struct conn, room_link)->state == CONN_JOINING)
+            return true;
+    }
+    lws_end_foreach_dll(d);
+    return false;
+}
+
+/* Keeps an event for the room's joiners, if it has any. */
+static void room_keep(struct lroom *room, int64_t ver, const char *peer, const char *conn,
+                      struct frame *f) {
+    if (f && room_has_joiner(room))
+        registry_room_log(room, ver, peer, conn, f);
+    else if (room->n_log)
+        registry_room_log_clear(room);
+}
+
+/* Retires c, an older connection of a peer that joined again elsewhere
+ * (or here). Returns true when c was freed. */
+static bool room_retire(struct server *srv, struct conn *c, const char *by) {
+    log_info("event=replaced room=%s peer=%s conn=%s by=%s held=%d", c->room, c->ident.peer_id,
+             c->tag, by, c->state == CONN_HELD);
+    if (c->state == CONN_HELD) {
+        room_release(srv, c);
+        return true;
+    }
+    c->state = CONN_CLOSED;
+    c->end = CONN_END_REPLACED;
+    conn_close(c, 4000, "replaced", "replaced by a newer connection");
+    return false;
+}
+
 /* Someone joined (or reconnected through) conn_tag at version ver: tells
- * the local members who have not heard of it, and retires an older local
- * connection of the same peer. */
+ * the local members who have not heard of it, retires an older local
+ * connection of the same peer, and keeps the event for local joiners. */
 static void room_apply_joined(struct server *srv, struct lroom *room, const char *peer,
                               const char *conn_tag, int64_t ver, bool reconnected,
                               const struct member_list *members) {
-    struct frame *f = NULL;
     size_t len;
+    struct frame *f = frame_take(proto_peer_joined(peer, members, reconnected, &len), &len);
+    room_keep(room, ver, peer, conn_tag, f);
     lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&room->conns)) {
         struct conn *c = lws_container_of(d, struct conn, room_link);
-        bool same = c->ident.peer_id && strcmp(c->ident.peer_id, peer) == 0;
-        if (same && strcmp(c->tag, conn_tag) != 0 && c->join_ver < ver) {
-            if (c->state == CONN_HELD) {
-                log_info("event=held_replaced room=%s peer=%s conn=%s by=%s", room->id, peer,
-                         c->tag, conn_tag);
-                room_release(srv, c);
-            } else if (c->state == CONN_JOINED) {
-                log_info("event=replaced room=%s peer=%s conn=%s by=%s", room->id, peer, c->tag,
-                         conn_tag);
-                c->state = CONN_CLOSED;
-                c->end = CONN_END_REPLACED;
-                conn_close(c, 4000, "replaced", "replaced by a newer connection");
-            }
+        bool same = strcmp(c->ident.peer_id, peer) == 0;
+        if (same && strcmp(c->tag, conn_tag) != 0 && c->join_ver < ver &&
+            (c->state == CONN_HELD || c->state == CONN_JOINED)) {
+            if (room_retire(srv, c, conn_tag) && !d1)
+                break; /* the room may be gone with its last connection */
         } else if (!same && c->state == CONN_JOINED && c->seen_ver < ver) {
             c->seen_ver = ver;
-            if (!f)
-                f = frame_take(proto_peer_joined(peer, members, reconnected, &len), &len);
             conn_send(c, f);
         }
     }
@@ -142,19 +168,42 @@ static void room_apply_joined(struct server *srv, struct lroom *room, const char
 
 static void room_apply_left(struct lroom *room, const char *peer, int64_t ver,
                             const struct member_list *members) {
-    struct frame *f = NULL;
     size_t len;
+    struct frame *f = frame_take(proto_peer_left(peer, members, &len), &len);
+    room_keep(room, ver, peer, NULL, f);
     lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&room->conns)) {
         struct conn *c = lws_container_of(d, struct conn, room_link);
         if (c->state == CONN_JOINED && c->seen_ver < ver && strcmp(c->ident.peer_id, peer) != 0) {
             c->seen_ver = ver;
-            if (!f)
-                f = frame_take(proto_peer_left(peer, members, &len), &len);
             conn_send(c, f);
         }
     }
     lws_end_foreach_dll(d);
     frame_unref(f);
+}
+
+/* A joiner's room_state reflects version c->join_ver: tells it what this
+ * node learnt of the room since, in order. Returns false if c itself was
+ * replaced meanwhile. */
+static bool room_replay(struct server *srv, struct conn *c) {
+    struct lroom *room = c->lroom;
+    for (size_t i = 0; i < room->n_log; i++) {
+        struct lroom_event *e = &room->log[i];
+        if (e->ver <= c->seen_ver)
+            continue;
+        if (strcmp(e->peer, c->ident.peer_id) == 0) {
+            if (e->conn && strcmp(e->conn, c->tag) != 0) {
+                room_retire(srv, c, e->conn);
+                return false;
+            }
+            continue;
+        }
+        c->seen_ver = e->ver;
+        conn_send(c, e->frame);
+    }
+    if (!room_has_joiner(room))
+        registry_room_log_clear(room);
+    return true;
 }
 
 /* True when another local connection of c's peer is in c's room: the
@@ -321,6 +370,8 @@ static void room_join_reply(struct store_result *res, void *data) {
              c->ident.peer_id, c->tag, res->reconnected, res->members.n);
     room_send_state(srv, c, &res->members);
     lws_rx_flow_control(c->wsi, 1);
+    if (!room_replay(srv, c))
+        return;
     room_apply_joined(srv, c->lroom, c->ident.peer_id, c->tag, res->ver, res->reconnected,
                       &res->members);
     registry_room_update(c->lroom, res->ver, &res->members);

@@ -161,6 +161,7 @@ static int ws_established(struct server *srv, struct lws *wsi, struct ws_session
 static int ws_reject(struct conn *c, struct lws *wsi, enum lws_close_status code, const char *why) {
     c->end = CONN_END_LEAVE;
     c->close_code = code;
+    c->close_sent = true; /* lws writes this close frame and waits for the answer */
     lws_close_reason(wsi, code, (unsigned char *)why, strlen(why));
     return -1;
 }
@@ -204,12 +205,12 @@ static void ws_closed(struct server *srv, struct ws_session *pss) {
         return;
     pss->conn = NULL;
     if (c->end == CONN_END_NONE) {
-        if (c->peer_closed)
-            c->end = CONN_END_LEAVE;
-        else if (c->close_code && c->close_code != LWS_CLOSE_STATUS_GOINGAWAY)
-            c->end = CONN_END_LEAVE;
+        /* Closed by us: kicked members leave, shutdown holds them. Closed by
+         * the client: any close frame is a leave. No close frame: hold. */
+        if (c->close_code)
+            c->end = c->close_code == LWS_CLOSE_STATUS_GOINGAWAY ? CONN_END_HOLD : CONN_END_LEAVE;
         else
-            c->end = CONN_END_HOLD;
+            c->end = c->peer_closed ? CONN_END_LEAVE : CONN_END_HOLD;
     }
     room_on_closed(srv, c);
 }
@@ -229,9 +230,11 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return pss->conn ? conn_writable(pss->conn) : -1;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        if (pss->conn)
-            pss->conn->peer_closed = true;
-        return 0;
+        if (!pss->conn)
+            return 0;
+        pss->conn->peer_closed = true;
+        /* An answer to our close frame: end without echoing another. */
+        return pss->conn->close_sent ? -1 : 0;
     case LWS_CALLBACK_CLOSED:
         ws_closed(srv, pss);
         return 0;
