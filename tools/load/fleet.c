@@ -75,6 +75,10 @@ static void fleet_fill(struct fleet *fl) {
     char path[FLEET_PATH_MAX];
     while (!fl->closing && fl->next < fl->n && fl->inflight < fl->max_inflight) {
         struct fleet_member *m = &fl->m[fl->next++];
+        if (m->index % ld->opt.parts != ld->opt.part) {
+            m->done = true; /* another process's */
+            continue;
+        }
         snprintf(path, sizeof(path), "/ws/webrtc/%s-r%u/%s", ld->run_id, m->room,
                  fl->tokens[m->index]);
         m->conn.data = fl;
@@ -92,6 +96,8 @@ static void fleet_fill(struct fleet *fl) {
  * their room (0: the fleet is settled). */
 static uint32_t fleet_unsettled(const struct fleet *fl, bool print) {
     uint32_t n = 0;
+    if (fl->ld->opt.parts > 1)
+        return 0; /* the other processes' members cannot be checked */
     for (uint32_t r = 0; r < fl->rooms; r++) {
         const struct fleet_member *m = &fl->m[r * fl->peers];
         uint32_t in = 0;

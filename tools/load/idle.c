@@ -31,7 +31,8 @@ static void idle_on_hold_end(uv_timer_t *t) {
     report_add(r, "connections", "connections held", fl->n_joined - fl->n_dropped, "", 0);
     report_add(r, "connect_failed", "connections failed", fl->n_failed, "", 0);
     report_add(r, "dropped", "dropped while held", fl->n_dropped, "", 0);
-    report_add(r, "per_node", "connections per node", (double)fl->n_joined / ld->wsc.n_ep, "", 0);
+    report_add(r, "per_node", "connections per node",
+               (double)fl->n_joined * ld->opt.parts / ld->wsc.n_ep, "", 0);
     report_add(r, "setup_s", "setup (connect, join, settle)",
                (double)(fl->ready_ns - fl->started_ns) / 1e9, "s", 2);
     report_add(r, "joins_per_s", "joins per second while connecting",
@@ -42,7 +43,7 @@ static void idle_on_hold_end(uv_timer_t *t) {
                (double)hist_quantile(&fl->join_lat, 0.99) / 1e6, "ms", 3);
     report_add(r, "hold_s", "held for", ld->opt.hold_s, "s", 1);
     load_report_rss(ld, per_node, fl->n_joined, id->tool_rss_kb);
-    load_report_cpu(ld, fl->n_joined);
+    load_report_cpu(ld, (double)fl->n_joined * ld->opt.parts);
     if (fl->n_joined == 0 || fl->n_failed)
         ld->failed = 1;
     id->done = true;

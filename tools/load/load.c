@@ -102,8 +102,9 @@ void load_report_rss(struct load *ld, const uint32_t *per_node, uint32_t total,
                 nodes++;
             }
         } else if (strcmp(t->kind, "redis") == 0 && total) {
-            report_add(r, "rss_kb_per_conn_redis", "RSS per connection, Redis", grown / total, "KB",
-                       2);
+            /* Redis holds the members of every part (same-sized parts). */
+            report_add(r, "rss_kb_per_conn_redis", "RSS per connection, Redis",
+                       grown / ((double)total * ld->opt.parts), "KB", 2);
             report_add(r, "rss_mb_redis", "RSS Redis", (double)ld->after[i].rss_kb / 1024, "MB", 1);
         }
     }

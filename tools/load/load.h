@@ -31,6 +31,9 @@ struct load_opts {
     const char *secret; /* JWT_SECRET */
     const char *json_path;
     const char *label;
+    const char *run_id; /* room name prefix; default: made up per run */
+    uint32_t part;      /* this process drives members with index mod parts == part */
+    uint32_t parts;     /* 1, or more when several processes share one fleet */
 };
 
 struct load {
@@ -66,8 +69,10 @@ void load_window_end(struct load *ld);
 void load_report_cpu(struct load *ld, double units);
 
 /* Adds KB of RSS growth per connection for nodes (each node's growth over
- * its own connections, averaged), Redis and the tool. per_node[i] is the
- * number of connections held by the i-th node. */
+ * its own connections, averaged over the nodes this process connected to),
+ * Redis and the tool. per_node[i]: connections this process holds on the
+ * i-th node; total: their sum (Redis's growth is divided by total times
+ * the number of parts). */
 void load_report_rss(struct load *ld, const uint32_t *per_node, uint32_t total,
                      uint64_t tool_rss_before_kb);
 

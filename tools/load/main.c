@@ -36,6 +36,10 @@ static void main_usage(FILE *out) {
             "                        with node (node1, node2, in URL order) or redis\n"
             "  -j, --json FILE       also append the JSON line to FILE\n"
             "  -l, --label TEXT      a label for this run in the report\n"
+            "      --part I/N        drive only the members whose index mod N is I, so that\n"
+            "                        N processes (with the same --run-id) share one fleet:\n"
+            "                        more connections than one process may open\n"
+            "      --run-id ID       prefix of the room names (default: new for each run)\n"
             "  -h, --help\n");
 }
 
@@ -45,6 +49,22 @@ static double main_number(const char *s) {
     errno = 0;
     double v = strtod(s, &end);
     return errno || end == s || *end || v <= 0 ? -1 : v;
+}
+
+/* Parses "I/N" with I < N. */
+static int main_part(const char *s, struct load_opts *o) {
+    char *end;
+    errno = 0;
+    long i = strtol(s, &end, 10);
+    if (errno || end == s || *end != '/')
+        return -1;
+    const char *rest = end + 1;
+    long n = strtol(rest, &end, 10);
+    if (errno || end == rest || *end || i < 0 || n < 1 || i >= n || n > 64)
+        return -1;
+    o->part = (uint32_t)i;
+    o->parts = (uint32_t)n;
+    return 0;
 }
 
 /* As many descriptors as the hard limit allows: thousands of sockets. */
@@ -65,6 +85,7 @@ static int main_options(struct load *ld, int argc, char **argv) {
         {"inflight", required_argument, NULL, 'k'}, {"connections", required_argument, NULL, 'n'},
         {"hold", required_argument, NULL, 'H'},     {"pid", required_argument, NULL, 'P'},
         {"json", required_argument, NULL, 'j'},     {"label", required_argument, NULL, 'l'},
+        {"part", required_argument, NULL, 'x'},     {"run-id", required_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     struct load_opts *o = &ld->opt;
@@ -118,6 +139,15 @@ static int main_options(struct load *ld, int argc, char **argv) {
         case 'l':
             o->label = optarg;
             break;
+        case 'x':
+            if (main_part(optarg, o) < 0) {
+                fprintf(stderr, "signald-load: bad --part '%s' (want I/N, I < N)\n", optarg);
+                return -1;
+            }
+            break;
+        case 'i':
+            o->run_id = optarg;
+            break;
         case 'h':
             main_usage(stdout);
             exit(0);
@@ -159,6 +189,8 @@ static int main_options(struct load *ld, int argc, char **argv) {
         o->connections = 1000;
     if (o->hold_s <= 0)
         o->hold_s = 5;
+    if (o->parts == 0)
+        o->parts = 1;
     if (strcmp(o->scenario, "relay") == 0 && o->peers < 2) {
         fprintf(stderr, "signald-load: relay needs at least 2 peers per room\n");
         return -1;
@@ -184,8 +216,11 @@ int main(int argc, char **argv) {
         ld.rng = 1;
     /* Room names unique to this run: a leftover of an earlier run never
      * mixes with this one. */
-    snprintf(ld.run_id, sizeof(ld.run_id), "b%x%04x", (unsigned)getpid(),
-             (unsigned)(load_now_ns() / 1000000u) & 0xffffu);
+    if (ld.opt.run_id)
+        snprintf(ld.run_id, sizeof(ld.run_id), "%s", ld.opt.run_id);
+    else
+        snprintf(ld.run_id, sizeof(ld.run_id), "b%x%04x", (unsigned)getpid(),
+                 (unsigned)(load_now_ns() / 1000000u) & 0xffffu);
     snprintf(ld.rep.scenario, sizeof(ld.rep.scenario), "%s", ld.opt.scenario);
     snprintf(ld.rep.label, sizeof(ld.rep.label), "%s", ld.opt.label ? ld.opt.label : "");
     snprintf(ld.rep.run_id, sizeof(ld.rep.run_id), "%s", ld.run_id);

@@ -126,6 +126,15 @@ static int wsc_writable(struct wsc_conn *c) {
 static int wsc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                         size_t len) {
     struct wsc_conn *c = user;
+    if (!c)
+        return 0;
+    /* The struct may already serve a newer connection (a join slot
+     * reconnects at once) while lws still reports on the old one. */
+    if (!c->wsi && c->state == WSC_CONNECTING)
+        c->wsi = wsi;
+    if (c->wsi != wsi)
+        return reason == LWS_CALLBACK_CLIENT_RECEIVE || reason == LWS_CALLBACK_CLIENT_WRITEABLE ? -1
+                                                                                                : 0;
     switch (reason) {
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         c->state = WSC_OPEN;
@@ -137,21 +146,18 @@ static int wsc_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         return c->state == WSC_IDLE ? -1 : wsc_writable(c);
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        if (c && len >= 2)
+        if (len >= 2)
             c->close_code = ((const unsigned char *)in)[0] << 8 | ((const unsigned char *)in)[1];
         return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        if (c) {
-            /* lws passes a NUL-terminated reason here. */
-            snprintf(c->w->last_error, sizeof(c->w->last_error), "%s",
-                     in ? (const char *)in : "unknown");
-            wsc_finish(c);
-        }
+        /* lws passes a NUL-terminated reason here. */
+        snprintf(c->w->last_error, sizeof(c->w->last_error), "%s",
+                 in ? (const char *)in : "unknown");
+        wsc_finish(c);
         return 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
     case LWS_CALLBACK_WSI_DESTROY:
-        if (c)
-            wsc_finish(c);
+        wsc_finish(c);
         return 0;
     default:
         return 0;
@@ -205,9 +211,14 @@ int wsc_open(struct wsc *w, struct wsc_conn *c, int ep, const char *path) {
     ci.local_protocol_name = wsc_protocols[0].name;
     ci.ietf_version_or_minus_one = -1;
     ci.userdata = c;
-    ci.pwsi = &c->wsi;
-    if (lws_client_connect_via_info(&ci))
+    /* No pwsi: lws would clear it when this connection ends, by then
+     * possibly under a newer one. */
+    struct lws *wsi = lws_client_connect_via_info(&ci);
+    if (wsi) {
+        if (c->state == WSC_CONNECTING)
+            c->wsi = wsi;
         return 0;
+    }
     /* A failure reported through the callbacks already ran on_closed. */
     if (c->state == WSC_IDLE)
         return 0;
