@@ -104,9 +104,10 @@ sweep = sorted((r for r in runs if str(r.get("label", "")).startswith("sweep-"))
                key=lambda r: r.get("rate_offered", 0))
 best = None
 with open(f"{out}/sweep.dat", "w") as f:
-    f.write("# offered_msg_s p50_ms p99_ms delivered_msg_s lost\n")
+    f.write("# offered_msg_s p50_ms p99_ms delivered_msg_s lost other_programs_cpu_pct\n")
     for r in sweep:
-        f.write(f"{r['rate_offered']} {r['lat_p50_ms']} {r['lat_p99_ms']} {r['rate_delivered']} {r['lost']}\n")
+        f.write(f"{r['rate_offered']} {r['lat_p50_ms']} {r['lat_p99_ms']} {r['rate_delivered']} {r['lost']} "
+                f"{r.get('cpu_pct_others', 0)}\n")
         if r["lat_p99_ms"] < 10 and r["lost"] == 0 and r["rate_delivered"] >= 0.95 * r["rate_offered"]:
             best = r["rate_offered"] if best is None else max(best, r["rate_offered"])
 
