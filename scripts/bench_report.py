@@ -65,17 +65,21 @@ md.append(table(["run", "offered /s", "delivered /s", "p50", "p90", "p99", "p99.
                  "other programs CPU %"], rows))
 
 join = by_label.get("join")
-if join:
-    md.append("\n### Join storm (connect, room_state, close)\n")
-    md.append(table(["in flight", "joins /s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms",
-                     "failed", "CPU nodes us/join", "CPU Redis us/join", "CPU total us/join",
-                     "tool CPU %", "other programs CPU %"],
-                    [[fmt(join.get("inflight")), fmt(join.get("joins_per_s")), fmt(join.get("lat_p50_ms")),
-                      fmt(join.get("lat_p90_ms")), fmt(join.get("lat_p99_ms")), fmt(join.get("lat_p999_ms")),
-                      fmt(join.get("lat_max_ms")), fmt(join.get("failed")),
-                      fmt(join.get("cpu_us_per_op_nodes"), 1), fmt(join.get("cpu_us_per_op_redis"), 1),
-                      fmt(join.get("cpu_us_per_op_total"), 1), fmt(join.get("cpu_pct_tool"), 1),
-                      fmt(join.get("cpu_pct_others"), 1)]]))
+join_rows = []
+for label, what in (("join", "MAX_CONNECTIONS default (20000)"), ("join-small-fd-table", "MAX_CONNECTIONS=1000")):
+    j = by_label.get(label)
+    if j:
+        join_rows.append([label, what, fmt(j.get("inflight")), fmt(j.get("joins_per_s")), fmt(j.get("lat_p50_ms")),
+                          fmt(j.get("lat_p90_ms")), fmt(j.get("lat_p99_ms")), fmt(j.get("lat_p999_ms")),
+                          fmt(j.get("lat_max_ms")), fmt(j.get("failed")),
+                          fmt(j.get("cpu_us_per_op_nodes"), 1), fmt(j.get("cpu_us_per_op_redis"), 1),
+                          fmt(j.get("cpu_us_per_op_total"), 1), fmt(j.get("cpu_pct_tool"), 1),
+                          fmt(j.get("cpu_pct_others"), 1)])
+if join_rows:
+    md.append("\n### Join storm (connect, room_state, close; latency in ms, CPU in us per join + leave)\n")
+    md.append(table(["run", "nodes", "in flight", "joins /s", "p50", "p90", "p99", "p99.9", "max",
+                     "failed", "CPU nodes", "CPU Redis", "CPU total", "tool CPU %", "other programs CPU %"],
+                    join_rows))
 
 idle_parts = [r for r in runs if r.get("scenario") == "idle"]
 idle = None
