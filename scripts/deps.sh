@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages signald needs to build, test and run, if
 # any is missing. Sourced or run by scripts/test, scripts/run, scripts/bench.
-# Usage: scripts/deps.sh [build|test|run|all]   (default: all)
+# Usage: scripts/deps.sh [build|test|run|bench|all]   (default: all)
 set -euo pipefail
 
 want=${1:-all}
@@ -12,13 +12,18 @@ run_pkgs=(redis-server redis-tools curl)
 test_pkgs=(python3 python3-websockets python3-redis python3-jwt python3-pytest
     python3-pytest-asyncio python3-pytest-timeout
     valgrind chromium coturn nodejs)
+# scripts/bench: redis-benchmark (redis-tools), gnuplot for the latency plot,
+# python3 to gather the results.
+bench_pkgs=(gnuplot-nox python3)
 
 case "$want" in
 build) pkgs=("${build_pkgs[@]}") ;;
 run) pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
-test | all) pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}" "${test_pkgs[@]}") ;;
+bench) pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}" "${bench_pkgs[@]}") ;;
+test) pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}" "${test_pkgs[@]}") ;;
+all) pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 *)
-    echo "usage: $0 [build|test|run|all]" >&2
+    echo "usage: $0 [build|test|run|bench|all]" >&2
     exit 2
     ;;
 esac
