@@ -14,6 +14,9 @@
  * socket is cut. */
 #define CONN_CLOSE_GRACE_S 5
 
+/* Frames written in one WRITEABLE callback at most, for fairness. */
+#define CONN_WRITES_PER_CALLBACK 16
+
 /* lws_write's close opcode: part of lws' write protocol enum internally,
  * left out of the public header of 4.1 in favour of lws_close_reason. */
 #define CONN_WRITE_CLOSE ((enum lws_write_protocol)4)
@@ -113,7 +116,9 @@ void conn_close(struct conn *c, int close_code, const char *code, const char *me
 int conn_writable(struct conn *c) {
     if (c->close_sent)
         return 0;
-    if (c->q_len) {
+    /* Several frames per callback while the socket takes them: a burst
+     * then costs one wake-up, not one per frame. */
+    for (int i = 0; c->q_len && i < CONN_WRITES_PER_CALLBACK; i++) {
         struct frame *f = c->q[c->q_head];
         c->q_head = (c->q_head + 1) % c->q_cap;
         c->q_len--;
@@ -122,8 +127,11 @@ int conn_writable(struct conn *c) {
         frame_unref(f);
         if (n < 0)
             return -1;
-        if (c->q_len || c->close_code)
-            lws_callback_on_writable(c->wsi);
+        if (lws_send_pipe_choked(c->wsi))
+            break;
+    }
+    if (c->q_len) {
+        lws_callback_on_writable(c->wsi);
         return 0;
     }
     if (c->close_code) {

@@ -37,6 +37,7 @@ static void rconn_lost(struct rconn *rc) {
     if (rc->ac)
         rc->ac->data = NULL;
     rc->ac = NULL;
+    rc->flush_pending = false;
     rc->ping_sent_ms = 0;
     rc->n_failures++;
     rconn_set_state(rc, RCONN_DOWN);
@@ -87,6 +88,34 @@ static void rconn_on_pong(redisAsyncContext *ac, void *r, void *privdata) {
     }
 }
 
+/* hiredis asks for a write whenever a command is queued; its libuv adapter
+ * answers by watching for POLLOUT, which costs two epoll_ctl calls and a
+ * loop turn per burst of commands. While the link is up the write is made
+ * instead at the end of the current loop turn, after every callback that
+ * could queue more; only a write the socket cannot take at once falls back
+ * to the adapter's POLLOUT wait. */
+static void rconn_on_flush(uv_check_t *h) {
+    struct rconn *rc = h->data;
+    uv_check_stop(h);
+    if (!rc->flush_pending || !rc->ac)
+        return;
+    rc->flush_pending = false;
+    rc->flushing = true;
+    redisAsyncHandleWrite(rc->ac); /* may free the context: rc->ac is then NULL */
+    rc->flushing = false;
+}
+
+static void rconn_add_write(void *privdata) {
+    redisLibuvEvents *ev = privdata;
+    struct rconn *rc = ev->context ? ev->context->data : NULL;
+    if (!rc || rc->flushing || rc->state != RCONN_UP) {
+        redisLibuvAddWrite(privdata);
+        return;
+    }
+    rc->flush_pending = true;
+    uv_check_start(&rc->flush, rconn_on_flush);
+}
+
 static void rconn_connect(struct rconn *rc) {
     redisAsyncContext *ac = redisAsyncConnect(rc->host, rc->port);
     if (!ac || ac->err) {
@@ -101,6 +130,7 @@ static void rconn_connect(struct rconn *rc) {
     ac->data = rc;
     rc->ac = ac;
     redisLibuvAttach(ac, rc->loop);
+    ac->ev.addWrite = rconn_add_write;
     redisAsyncSetConnectCallback(ac, rconn_on_connect);
     redisAsyncSetDisconnectCallback(ac, rconn_on_disconnect);
     /* Queued now, sent first once connected: later commands follow them. */
@@ -112,6 +142,8 @@ static void rconn_connect(struct rconn *rc) {
 }
 
 int rconn_start(struct rconn *rc) {
+    uv_check_init(rc->loop, &rc->flush);
+    rc->flush.data = rc;
     rc->backoff_ms = RCONN_BACKOFF_MIN_MS;
     rc->stopped = false;
     rconn_connect(rc);
@@ -173,6 +205,7 @@ int rconn_command_argv(struct rconn *rc, redisCallbackFn *fn, void *privdata, in
 
 void rconn_stop(struct rconn *rc) {
     rc->stopped = true;
+    uv_close((uv_handle_t *)&rc->flush, NULL);
     if (rc->ac) {
         redisAsyncContext *ac = rc->ac;
         if (rc->state != RCONN_UP) {

@@ -35,6 +35,9 @@ struct rconn {
 
     redisAsyncContext *ac;
     enum rconn_state state;
+    uv_check_t flush;      /* writes queued commands at the end of the loop turn */
+    bool flush_pending;    /* commands are waiting for that */
+    bool flushing;         /* inside the flush: hiredis' own write wait applies */
     uint64_t since_ms;     /* when the current state began (monotonic) */
     uint64_t alive_ms;     /* last proof of life */
     uint64_t ping_sent_ms; /* outstanding PING, 0 when none */

@@ -250,7 +250,9 @@ const struct lws_protocols ws_protocols[] = {
         .name = "signald",
         .callback = ws_callback,
         .per_session_data_size = sizeof(struct ws_session),
-        .rx_buffer_size = 0,
+        /* lws allocates this per socket (4 KB by default): most messages
+         * are small, and larger ones arrive in pieces ws_receive joins. */
+        .rx_buffer_size = 512,
     },
     {0},
 };
