@@ -8,7 +8,7 @@ want=${1:-all}
 build_pkgs=(build-essential cmake pkg-config clang clang-format
     libwebsockets-dev libwebsockets-evlib-uv libhiredis-dev libmsgpack-dev
     libjwt-dev libjansson-dev libuv1-dev libssl-dev libcmocka-dev)
-run_pkgs=(redis-server redis-tools curl)
+run_pkgs=(redis-server redis-tools curl haproxy)
 test_pkgs=(python3 python3-websockets python3-redis python3-jwt python3-pytest
     valgrind)
 
