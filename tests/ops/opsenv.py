@@ -225,6 +225,7 @@ class Cluster:
         proc.ws = f"ws://127.0.0.1:{port}"
         proc.socket = sock
         proc.states = lambda: haproxy_states(sock)
+        proc.stats = lambda: haproxy_stats(sock)
         wait_until(lambda: all(proc.states().get(n.name) == "UP" for n in nodes), 15,
                    what="haproxy to see every node UP")
         return proc
@@ -251,9 +252,9 @@ class Cluster:
         return proc
 
 
-def haproxy_states(sock_path):
-    """{server name: status} of the signald_nodes backend, from the admin
-    socket's `show stat` (CSV)."""
+def haproxy_stats(sock_path):
+    """{server name: row} of the signald_nodes backend, from the admin
+    socket's `show stat` (CSV: status, chkfail, chkdown, ...)."""
     with socket.socket(socket.AF_UNIX) as s:
         s.settimeout(2)
         s.connect(sock_path)
@@ -265,11 +266,13 @@ def haproxy_states(sock_path):
                 break
             data += chunk
     text = data.decode().lstrip("# ")
-    states = {}
-    for row in csv.DictReader(io.StringIO(text)):
-        if row.get("pxname") == "signald_nodes" and row.get("svname") not in ("BACKEND", None):
-            states[row["svname"]] = row["status"].split(" ")[0]
-    return states
+    return {row["svname"]: row for row in csv.DictReader(io.StringIO(text))
+            if row.get("pxname") == "signald_nodes" and row.get("svname") != "BACKEND"}
+
+
+def haproxy_states(sock_path):
+    """{server name: UP, DOWN, ...} of the signald_nodes backend."""
+    return {name: row["status"].split(" ")[0] for name, row in haproxy_stats(sock_path).items()}
 
 
 def stun_binding_ok(host, port):
