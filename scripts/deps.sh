@@ -10,7 +10,9 @@ build_pkgs=(build-essential cmake pkg-config clang clang-format
     libjwt-dev libjansson-dev libuv1-dev libssl-dev libcmocka-dev)
 run_pkgs=(redis-server redis-tools curl haproxy)
 test_pkgs=(python3 python3-websockets python3-redis python3-jwt python3-pytest
-    valgrind)
+    valgrind
+    coturn libfaketime python3-prometheus-client python3-yaml python3-jsonschema
+    docker-compose yamllint nodejs)
 
 case "$want" in
 build) pkgs=("${build_pkgs[@]}") ;;
@@ -26,6 +28,8 @@ missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js may come from another package source that bundles npm.
+case "$want" in test | all) command -v npm >/dev/null 2>&1 || missing+=(npm) ;; esac
 if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
 fi

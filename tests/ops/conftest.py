@@ -21,7 +21,10 @@ def cluster(request, tmp_path):
     Their logs are printed when the test failed."""
     c = Cluster(tmp_path)
     yield c
-    c.stop_all()
+    unclean = c.stop_all()
     rep = getattr(request.node, "rep_call", None)
-    if rep is not None and rep.failed:
+    if (rep is not None and rep.failed) or unclean:
         sys.stderr.write("\n" + c.logs() + "\n")
+    # Every node shuts down cleanly on SIGTERM (with an ASan build: no leak
+    # or error report either).
+    assert not unclean, f"signald nodes that did not exit with 0 on SIGTERM: {unclean}"

@@ -154,8 +154,14 @@ class Cluster:
         return proc
 
     def stop_all(self):
+        """Stops everything; returns the signald nodes that did not exit
+        cleanly (status 0) on SIGTERM, as (name, status)."""
+        unclean = []
         for proc in reversed(self.procs):
-            proc.stop(timeout=15)
+            rc = proc.stop(timeout=15)
+            if getattr(proc, "expect_clean_exit", False) and rc != 0:
+                unclean.append((proc.name, rc))
+        return unclean
 
     def logs(self):
         return "\n".join(f"----- {p.name} (pid {p.pid}) -----\n{p.log()[-4000:]}"
@@ -197,7 +203,12 @@ class Cluster:
             node_env.update({"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": faketime,
                              "FAKETIME_DONT_FAKE_MONOTONIC": "1",
                              "FAKETIME_NO_CACHE": "1"})
+            # An ASan build wants its runtime first; libfaketime only wraps
+            # the clock functions, so the order does not matter here.
+            asan = os.environ.get("ASAN_OPTIONS", "")
+            node_env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "verify_asan_link_order=0"
         proc = self.spawn(node_id, [SIGNALD_BIN], env=node_env)
+        proc.expect_clean_exit = True  # exit status 0 after SIGTERM
         proc.port = port
         proc.url = f"http://127.0.0.1:{port}"
         proc.ws = f"ws://127.0.0.1:{port}"
