@@ -8,10 +8,12 @@ want=${1:-all}
 build_pkgs=(build-essential cmake pkg-config clang clang-format
     libwebsockets-dev libwebsockets-evlib-uv libhiredis-dev libmsgpack-dev
     libjwt-dev libjansson-dev libuv1-dev libssl-dev libcmocka-dev)
-run_pkgs=(redis-server redis-tools curl)
+run_pkgs=(redis-server redis-tools curl haproxy)
 test_pkgs=(python3 python3-websockets python3-redis python3-jwt python3-pytest
     python3-pytest-asyncio python3-pytest-timeout
-    valgrind chromium coturn nodejs)
+    valgrind chromium coturn nodejs
+    libfaketime python3-prometheus-client python3-yaml python3-jsonschema
+    docker-compose yamllint)
 # scripts/bench: redis-benchmark (redis-tools), gnuplot for the latency plot,
 # python3 to gather the results.
 bench_pkgs=(gnuplot-nox python3)
