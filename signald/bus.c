@@ -24,6 +24,7 @@ struct bus_channel {
     char *name;
     int refs;
     enum bus_state state;
+    bool resync;       /* subscribed again after the link came back, not yet confirmed */
     uint64_t *waiters; /* connection ids waiting for confirmation */
     size_t n_waiters;
     size_t cap_waiters;
@@ -47,6 +48,8 @@ static void bus_channel_free(struct bus_channel *ch) {
 }
 
 static void bus_remove(struct bus *b, struct bus_channel *ch) {
+    if (ch->resync)
+        b->n_resync--;
     tdelete(ch, &b->channels, bus_channel_cmp);
     bus_channel_free(ch);
 }
@@ -78,6 +81,10 @@ static void bus_on_subscribed(struct bus *b, struct bus_channel *ch) {
     if (ch->state != BUS_SUBSCRIBING)
         return;
     ch->state = BUS_ACTIVE;
+    if (ch->resync) {
+        ch->resync = false;
+        b->n_resync--;
+    }
     if (ch->refs == 0) {
         bus_send(b, ch, "UNSUBSCRIBE");
         if (ch->state == BUS_IDLE)
@@ -114,6 +121,8 @@ static void bus_on_reply(redisAsyncContext *ac, void *r, void *privdata) {
     struct bus_channel *ch = bus_find(b, name);
     if (!ch)
         return;
+    if (strcmp(kind, "subscribe") == 0 && strcmp(name, b->heartbeat) == 0)
+        b->heartbeat_ok = true;
     if (strcmp(kind, "subscribe") == 0)
         bus_on_subscribed(b, ch);
     else if (strcmp(kind, "unsubscribe") == 0)
@@ -129,6 +138,7 @@ struct bus_gather {
     size_t n_unused, cap_unused;
     uint64_t *waiters; /* to tell that their channels failed */
     size_t n_waiters, cap_waiters;
+    size_t n_resync_cleared;
     bool oom;
 };
 
@@ -154,6 +164,10 @@ static void bus_walk_down(const void *node, VISIT which, void *closure) {
     if (which != postorder && which != leaf)
         return;
     ch->state = BUS_IDLE;
+    if (ch->resync) {
+        ch->resync = false;
+        g->n_resync_cleared++;
+    }
     for (size_t i = 0; i < ch->n_waiters; i++)
         bus_gather_push((void **)&g->waiters, &g->n_waiters, &g->cap_waiters, sizeof(uint64_t),
                         &ch->waiters[i], &g->oom);
@@ -166,8 +180,13 @@ static void bus_walk_down(const void *node, VISIT which, void *closure) {
 static void bus_walk_up(const void *node, VISIT which, void *closure) {
     struct bus *b = closure;
     struct bus_channel *ch = *(struct bus_channel *const *)node;
-    if ((which == postorder || which == leaf) && ch->state == BUS_IDLE && ch->refs > 0)
+    if ((which == postorder || which == leaf) && ch->state == BUS_IDLE && ch->refs > 0) {
         bus_send(b, ch, "SUBSCRIBE");
+        if (ch->state == BUS_SUBSCRIBING && !ch->resync) {
+            ch->resync = true;
+            b->n_resync++;
+        }
+    }
 }
 
 static void bus_on_link(struct rconn *rc, enum rconn_state state, void *data) {
@@ -178,7 +197,9 @@ static void bus_on_link(struct rconn *rc, enum rconn_state state, void *data) {
         return;
     }
     struct bus_gather g = {0};
+    b->heartbeat_ok = false;
     twalk_r(b->channels, bus_walk_down, &g);
+    b->n_resync -= g.n_resync_cleared;
     if (g.oom)
         log_error("event=oom where=bus_on_link");
     for (size_t i = 0; i < g.n_unused; i++)
@@ -264,17 +285,8 @@ void bus_unref(struct bus *b, const char *channel) {
         bus_remove(b, ch);
 }
 
-static void bus_check_ready(const void *node, VISIT which, void *closure) {
-    struct bus_channel *ch = *(struct bus_channel *const *)node;
-    if ((which == postorder || which == leaf) && ch->refs > 0 && ch->state != BUS_ACTIVE)
-        *(bool *)closure = false;
-}
-
 bool bus_ready(struct bus *b) {
-    bool ready = rconn_is_up(&b->sub);
-    if (ready)
-        twalk_r(b->channels, bus_check_ready, &ready);
-    return ready;
+    return rconn_is_up(&b->sub) && b->n_resync == 0 && b->heartbeat_ok;
 }
 
 static void bus_on_published(redisAsyncContext *ac, void *r, void *privdata) {

@@ -29,6 +29,8 @@ struct bus {
     struct rconn *cmd; /* the command link PUBLISH goes through, borrowed */
     void *channels;    /* tsearch tree of struct bus_channel */
     char heartbeat[128];
+    bool heartbeat_ok; /* the heartbeat channel is confirmed on the current link */
+    size_t n_resync;   /* channels subscribed again after a reconnect, unconfirmed */
     uint64_t heartbeat_at_ms;
     bus_message_cb on_message;
     bus_confirm_cb on_confirm;
@@ -52,8 +54,9 @@ int bus_ref(struct bus *b, const char *channel, uint64_t waiter);
 /* Drops a reference; the last one unsubscribes. */
 void bus_unref(struct bus *b, const char *channel);
 
-/* True while the subscriber link is up and every referenced channel is
- * confirmed. */
+/* True while the subscriber link is up, its heartbeat channel confirmed,
+ * and every channel it had to subscribe again after a reconnect confirmed.
+ * Channels subscribed for new joins do not count: a join waits for its own. */
 bool bus_ready(struct bus *b);
 
 /* PUBLISHes buf on channel through the command link. fn (may be NULL) gets

@@ -133,10 +133,6 @@ def test_round_robin_relay_and_drain(cluster):
                what="the room to be deleted")
 
 
-@pytest.mark.xfail(reason="signald defect: /readyz answers 503 'cluster store unreachable' "
-                   "while any Redis SUBSCRIBE of a join is in flight (bus_ready() in "
-                   "signald/bus.c), so a healthy node flaps unready under joins and a "
-                   "balancer with fall 2 can take it out of rotation", strict=False)
 def test_readyz_stays_ready_while_clients_join(cluster):
     """A healthy node with Redis up is ready the whole time clients join
     and leave: readiness must not flap with every subscription."""
