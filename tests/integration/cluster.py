@@ -7,6 +7,7 @@ fixtures can fail the test with the whole list.
 """
 
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -114,7 +115,9 @@ class Node(Process):
         self.node_id = node_id
         self.port = port
         self.env = env
-        super().__init__(f"signald {node_id}", [private_binary(workdir)], env,
+        # SIGNALD_WRAPPER runs each node under a tool, e.g. valgrind.
+        wrapper = shlex.split(os.environ.get("SIGNALD_WRAPPER", ""))
+        super().__init__(f"signald {node_id}", wrapper + [private_binary(workdir)], env,
                          Path(workdir) / f"{node_id}.log")
 
     def http_status(self, path, timeout=2.0):
