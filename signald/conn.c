@@ -116,8 +116,9 @@ void conn_close(struct conn *c, int close_code, const char *code, const char *me
 int conn_writable(struct conn *c) {
     if (c->close_sent)
         return 0;
-    /* Several frames per callback while the socket takes them: a burst
-     * then costs one wake-up, not one per frame. */
+    /* Several frames per callback while the socket takes them whole: a
+     * burst then costs one wake-up, not one per frame. (lws_partial_buffered
+     * asks lws, lws_send_pipe_choked would ask the kernel with a poll().) */
     for (int i = 0; c->q_len && i < CONN_WRITES_PER_CALLBACK; i++) {
         struct frame *f = c->q[c->q_head];
         c->q_head = (c->q_head + 1) % c->q_cap;
@@ -127,8 +128,8 @@ int conn_writable(struct conn *c) {
         frame_unref(f);
         if (n < 0)
             return -1;
-        if (lws_send_pipe_choked(c->wsi))
-            break;
+        if (lws_partial_buffered(c->wsi))
+            break; /* the socket took only part: lws finishes it first */
     }
     if (c->q_len) {
         lws_callback_on_writable(c->wsi);

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -138,6 +140,10 @@ static void listener_on_accept(uv_poll_t *h, int status, int events) {
                 log_warn("event=accept_failed err=\"%s\"", strerror(errno));
             return;
         }
+        /* Frames are small and written as soon as they are due: Nagle's
+         * algorithm would hold the second of two behind the first's ACK. */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         struct listener_pending *p = calloc(1, sizeof(*p));
         if (!p || uv_poll_init(l->loop, &p->poll, fd) != 0) {
             free(p);
