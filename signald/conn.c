@@ -46,7 +46,7 @@ void conn_free(struct conn *c) {
         return;
     conn_queue_clear(c);
     free(c->q);
-    free(c->rx);
+    dynbuf_free(&c->rx);
     auth_identity_clear(&c->ident);
     free(c);
 }
@@ -151,25 +151,5 @@ int conn_writable(struct conn *c) {
             return -1;
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, CONN_CLOSE_GRACE_S);
     }
-    return 0;
-}
-
-int conn_rx_append(struct conn *c, const void *in, size_t len, size_t max) {
-    if (c->rx_len + len > max)
-        return -1;
-    if (c->rx_len + len > c->rx_cap) {
-        size_t cap = c->rx_cap ? c->rx_cap : 1024;
-        while (cap < c->rx_len + len)
-            cap *= 2;
-        if (cap > max)
-            cap = max;
-        char *rx = realloc(c->rx, cap);
-        if (!rx)
-            return -1;
-        c->rx = rx;
-        c->rx_cap = cap;
-    }
-    memcpy(c->rx + c->rx_len, in, len);
-    c->rx_len += len;
     return 0;
 }

@@ -15,6 +15,7 @@
 #include <libwebsockets.h>
 
 #include "auth.h"
+#include "dynbuf.h"
 #include "frame.h"
 #include "member.h"
 #include "ratelimit.h"
@@ -66,8 +67,7 @@ struct conn {
     size_t q_bytes;
 
     /* Incoming message being reassembled from fragments. */
-    char *rx;
-    size_t rx_len, rx_cap;
+    struct dynbuf rx;
     bool rx_discard; /* the rest of an oversized message is being dropped */
 
     struct ratelimit rl;
@@ -101,9 +101,5 @@ void conn_close(struct conn *c, int close_code, const char *code, const char *me
 
 /* SERVER_WRITEABLE: writes one frame. Returns -1 when lws must close. */
 int conn_writable(struct conn *c);
-
-/* Adds len bytes of a message; returns 0, or -1 when the message would
- * exceed max bytes. */
-int conn_rx_append(struct conn *c, const void *in, size_t len, size_t max);
 
 #endif

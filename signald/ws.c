@@ -176,25 +176,19 @@ static int ws_receive(struct server *srv, struct lws *wsi, struct conn *c, const
     size_t remaining = lws_remaining_packet_payload(wsi);
     bool done = lws_is_final_fragment(wsi) && remaining == 0;
     if (lws_is_first_fragment(wsi))
-        c->rx_len = 0;
-    if (c->rx_len + len + remaining > max)
+        c->rx.len = 0;
+    if (c->rx.len + len + remaining > max)
         return ws_reject(c, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
-    if (done && c->rx_len == 0) {
+    if (done && c->rx.len == 0) {
         room_on_message(srv, c, in, len);
         return 0;
     }
-    if (conn_rx_append(c, in, len, max) < 0)
+    if (dynbuf_append(&c->rx, in, len, max) < 0)
         return ws_reject(c, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
     if (done) {
-        size_t n = c->rx_len;
-        c->rx_len = 0;
-        room_on_message(srv, c, c->rx, n);
-        if (c->rx_cap > WS_RX_KEEP) {
-            /* Large messages are rare: do not keep their buffer per socket. */
-            free(c->rx);
-            c->rx = NULL;
-            c->rx_cap = 0;
-        }
+        room_on_message(srv, c, c->rx.p, c->rx.len);
+        /* Large messages are rare: do not keep their buffer per socket. */
+        dynbuf_reset(&c->rx, WS_RX_KEEP);
     }
     return 0;
 }

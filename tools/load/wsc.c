@@ -55,9 +55,7 @@ static void wsc_finish(struct wsc_conn *c) {
         return;
     c->state = WSC_IDLE;
     c->wsi = NULL;
-    free(c->rx);
-    c->rx = NULL;
-    c->rx_len = c->rx_cap = 0;
+    dynbuf_free(&c->rx);
     if (opened)
         w->n_closed++;
     else
@@ -69,30 +67,17 @@ static int wsc_receive(struct wsc_conn *c, const char *in, size_t len) {
     struct wsc *w = c->w;
     bool done = lws_is_final_fragment(c->wsi) && lws_remaining_packet_payload(c->wsi) == 0;
     w->bytes_in += len;
-    if (done && c->rx_len == 0) {
+    if (done && c->rx.len == 0) {
         w->frames_in++;
         w->ops->on_message(c, in, len);
         return 0;
     }
-    if (c->rx_len + len > WSC_RX_MAX)
+    if (dynbuf_append(&c->rx, in, len, WSC_RX_MAX) < 0)
         return -1;
-    if (c->rx_len + len > c->rx_cap) {
-        size_t cap = c->rx_cap ? c->rx_cap * 2 : 4096;
-        while (cap < c->rx_len + len)
-            cap *= 2;
-        char *rx = realloc(c->rx, cap);
-        if (!rx)
-            return -1;
-        c->rx = rx;
-        c->rx_cap = cap;
-    }
-    memcpy(c->rx + c->rx_len, in, len);
-    c->rx_len += len;
     if (done) {
-        size_t n = c->rx_len;
-        c->rx_len = 0;
         w->frames_in++;
-        w->ops->on_message(c, c->rx, n);
+        w->ops->on_message(c, c->rx.p, c->rx.len);
+        c->rx.len = 0;
     }
     return 0;
 }

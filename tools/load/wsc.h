@@ -17,6 +17,8 @@
 #include <libwebsockets.h>
 #include <uv.h>
 
+#include "dynbuf.h"
+
 #define WSC_MAX_ENDPOINTS 16
 #define WSC_TX_MAX        8192 /* largest frame a caller may write */
 #define WSC_RX_MAX        (1 << 20)
@@ -63,11 +65,10 @@ struct wsc_conn {
     struct wsc *w;
     struct lws *wsi;
     enum wsc_state state;
-    int ep;         /* index into w->ep */
-    int close_code; /* from the server's close frame */
-    char *rx;       /* reassembly of fragmented messages (owned) */
-    size_t rx_len, rx_cap;
-    void *data; /* the owner's */
+    int ep;           /* index into w->ep */
+    int close_code;   /* from the server's close frame */
+    struct dynbuf rx; /* reassembly of fragmented messages (owned) */
+    void *data;       /* the owner's */
 };
 
 /* Parses "ws://host:port" (or "host:port") into w->ep. Returns 0 or -1. */
