@@ -13,6 +13,25 @@
 #include "log.h"
 #include "server.h"
 
+int http_refusal(char *buf, size_t cap, int status) {
+    static const struct {
+        int code;
+        const char *text;
+    } reasons[] = {{400, "Bad Request"},
+                   {404, "Not Found"},
+                   {429, "Too Many Requests"},
+                   {503, "Service Unavailable"}};
+    const char *text = "Error";
+    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+        if (reasons[i].code == status)
+            text = reasons[i].text;
+    int n = snprintf(buf, cap,
+                     "HTTP/1.1 %d %s\r\ncontent-type: text/plain\r\ncontent-length: %zu\r\n"
+                     "connection: close\r\n\r\n%s\n",
+                     status, text, strlen(text) + 1, text);
+    return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
 /* Writes a whole response. Returns the value the lws callback returns. */
 static int http_respond(struct lws *wsi, unsigned status, const char *type, const char *body,
                         size_t len) {

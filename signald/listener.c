@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "http.h"
 #include "log.h"
 #include "wspath.h"
 
@@ -56,15 +57,11 @@ static void listener_pending_end(struct listener_pending *p, bool adopt) {
 }
 
 static void listener_refuse(struct listener_pending *p, int status) {
-    const char *text = status == 400 ? "Bad Request" : "Not Found";
     char buf[256];
-    int n = snprintf(buf, sizeof(buf),
-                     "HTTP/1.1 %d %s\r\ncontent-type: text/plain\r\ncontent-length: %zu\r\n"
-                     "connection: close\r\n\r\n%s\n",
-                     status, text, strlen(text) + 1, text);
+    int n = http_refusal(buf, sizeof(buf), status);
     /* Best effort: the socket is fresh, its buffer empty. */
-    ssize_t w = send(p->fd, buf, (size_t)n, MSG_NOSIGNAL);
-    (void)w;
+    if (n > 0 && send(p->fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
+        log_debug("event=refusal_unsent err=\"%s\"", strerror(errno));
     shutdown(p->fd, SHUT_WR);
     p->l->n_refused++;
     listener_pending_end(p, false);

@@ -32,23 +32,10 @@ static int ws_uri(struct lws *wsi, char *buf, int cap) {
  * would say "HTTP/1.0" here (the request's version is not parsed yet on the
  * upgrade path), which some clients refuse to read. */
 static void ws_refuse(struct lws *wsi, int status) {
-    static const struct {
-        int code;
-        const char *text;
-    } reasons[] = {{400, "Bad Request"},
-                   {404, "Not Found"},
-                   {429, "Too Many Requests"},
-                   {503, "Service Unavailable"}};
-    const char *text = "Error";
-    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-        if (reasons[i].code == status)
-            text = reasons[i].text;
     unsigned char buf[LWS_PRE + 256];
-    int n = snprintf((char *)buf + LWS_PRE, sizeof(buf) - LWS_PRE,
-                     "HTTP/1.1 %d %s\r\ncontent-type: text/plain\r\ncontent-length: %zu\r\n"
-                     "connection: close\r\n\r\n%s\n",
-                     status, text, strlen(text) + 1, text);
-    lws_write(wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_HTTP_FINAL);
+    int n = http_refusal((char *)buf + LWS_PRE, sizeof(buf) - LWS_PRE, status);
+    if (n > 0)
+        lws_write(wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_HTTP_FINAL);
 }
 
 /* The client's address: the first X-Forwarded-For entry behind a trusted
