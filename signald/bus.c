@@ -112,7 +112,6 @@ static void bus_on_reply(redisAsyncContext *ac, void *r, void *privdata) {
     const char *name = reply->element[1]->str;
     rconn_alive(&b->sub);
     if (strcmp(kind, "message") == 0) {
-        b->n_received++;
         if (strcmp(name, b->heartbeat) == 0 || reply->element[2]->type != REDIS_REPLY_STRING)
             return;
         b->on_message(name, reply->element[2]->str, reply->element[2]->len, b->data);

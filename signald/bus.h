@@ -37,7 +37,6 @@ struct bus {
     void *data;
     uint64_t n_published;
     uint64_t n_publish_failed;
-    uint64_t n_received;
 };
 
 /* Starts the subscriber link (sub's connection fields must be set by the

@@ -68,7 +68,6 @@ struct conn {
 
     /* Incoming message being reassembled from fragments. */
     struct dynbuf rx;
-    bool rx_discard; /* the rest of an oversized message is being dropped */
 
     struct ratelimit rl;
     uint64_t limited_since_ms; /* start of the current run of refusals, 0 if none */

@@ -160,6 +160,10 @@ static void http_count_members(struct conn *c, void *data) {
     *n += c->state == CONN_JOINED;
 }
 
+static uint64_t http_reconnects(const struct rconn *rc) {
+    return rc->n_connects > 1 ? rc->n_connects - 1 : 0;
+}
+
 static int http_metrics(struct server *srv, struct lws *wsi) {
     struct metrics_gauges g = {
         .connections = srv->reg.n_conns,
@@ -169,7 +173,8 @@ static int http_metrics(struct server *srv, struct lws *wsi) {
         .ready = server_ready(srv),
         .redis_calls = srv->store.n_calls,
         .redis_errors = srv->store.n_errors,
-        .redis_reconnects = srv->store.link.n_failures + srv->bus.sub.n_failures,
+        .redis_reconnects = http_reconnects(&srv->store.link) + http_reconnects(&srv->bus.sub),
+        .refused_paths = srv->listener.n_refused,
         .published = srv->bus.n_published,
         .publish_failures = srv->bus.n_publish_failed,
     };

@@ -89,6 +89,8 @@ char *metrics_render(const struct metrics *m, const struct metrics_gauges *g, si
     metrics_one(&b, "signald_redis_up", "gauge", "1 while both Redis links are up.", g->redis_up);
     metrics_one(&b, "signald_connections_total", "counter", "WebSocket connections accepted.",
                 (double)m->connections_total);
+    metrics_one(&b, "signald_refused_paths_total", "counter",
+                "Upgrades refused with 400 or 404 for their path.", (double)g->refused_paths);
 
     metrics_head(&b, "signald_joins_total", "counter", "Join attempts by outcome.");
     for (int i = 0; i < METRICS_JOIN_COUNT; i++)

@@ -60,6 +60,7 @@ struct metrics_gauges {
     uint64_t redis_reconnects;
     uint64_t published;
     uint64_t publish_failures;
+    uint64_t refused_paths;
 };
 
 void metrics_observe_latency(struct metrics *m, double seconds);

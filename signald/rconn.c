@@ -39,7 +39,6 @@ static void rconn_lost(struct rconn *rc) {
     rc->ac = NULL;
     rc->flush_pending = false;
     rc->ping_sent_ms = 0;
-    rc->n_failures++;
     rconn_set_state(rc, RCONN_DOWN);
 }
 
@@ -123,7 +122,6 @@ static void rconn_connect(struct rconn *rc) {
                  ac ? ac->errstr : "out of memory");
         if (ac)
             redisAsyncFree(ac);
-        rc->n_failures++;
         rconn_set_state(rc, RCONN_DOWN);
         return;
     }

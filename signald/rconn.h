@@ -49,8 +49,7 @@ struct rconn {
     void *data;
 
     /* Counters for /metrics. */
-    uint64_t n_connects;
-    uint64_t n_failures;
+    uint64_t n_connects; /* successful connections, the first included */
 };
 
 /* Fills in rc (host, port, ... must stay valid while it lives) and starts

@@ -1,6 +1,7 @@
 """PROTOCOL.md 1: the upgrade path. Invalid room characters: HTTP 400;
 any other shape: HTTP 404; 1 to 128 characters of A-Z a-z 0-9 _ - . join."""
 
+import urllib.request
 import uuid
 
 import pytest
@@ -80,3 +81,19 @@ async def test_room_id_is_case_sensitive(net, room):
     lower = await net.join(room, "bob", node=1)
     check_room_state(lower.state, room, "bob", plain(["bob"]))
     await upper.expect_nothing()
+
+
+def refused_paths(node):
+    with urllib.request.urlopen(f"http://127.0.0.1:{node.port}/metrics", timeout=5) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith("signald_refused_paths_total "):
+                return float(line.split()[1])
+    raise AssertionError("signald_refused_paths_total missing from /metrics")
+
+
+async def test_refused_paths_are_counted(net):
+    node = net.cluster.node(0)
+    before = refused_paths(node)
+    assert await handshake_status(node.port, f"/ws/webrtc/bad$room/{TOKEN}") == 400
+    assert await handshake_status(node.port, f"/ws/webrtc//{TOKEN}") == 404
+    assert refused_paths(node) - before == 2

@@ -19,6 +19,8 @@ EXPECTED_FAMILIES = {
     "signald_ready": "gauge",
     "signald_redis_up": "gauge",
     "signald_connections_total": "counter",
+    "signald_refused_paths_total": "counter",
+    "signald_redis_reconnects_total": "counter",
     "signald_joins_total": "counter",
     "signald_leaves_total": "counter",
     "signald_messages_in_total": "counter",
