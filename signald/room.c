@@ -60,6 +60,10 @@ static void room_release(struct server *srv, struct conn *c) {
 static void room_fail(struct conn *c, int close_code, const char *code, const char *message) {
     c->state = CONN_CLOSED;
     c->end = CONN_END_NONE;
+    /* Reading was paused for the join: the client's answer to the close
+     * frame must get through, or the socket waits out the close timeout. */
+    if (c->wsi)
+        lws_rx_flow_control(c->wsi, 1);
     conn_close(c, close_code, code, message);
 }
 
