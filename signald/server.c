@@ -8,6 +8,7 @@
 #include "server.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@
 #define SERVER_SWEEP_EVERY_MS 10000
 #define SERVER_THROTTLE_MAX   100000 /* source addresses tracked at once */
 #define SERVER_DRAIN_EXTRA_MS 2000   /* past the drain window, for the last closes */
+#define SERVER_RESERVED_FDS   256    /* past MAX_CONNECTIONS: Redis, listener, files, refusals */
 
 static struct server *server_instance;
 
@@ -169,6 +171,31 @@ static struct lws_http_mount server_mount_static = {
     .mountpoint_len = 1,
 };
 
+/* Sets the descriptor limit to what MAX_CONNECTIONS needs, as Redis does
+ * for maxclients: raised when it is lower (up to the hard limit), lowered
+ * when it is far higher. lws sizes its descriptor tables from this limit;
+ * given a smaller size instead (fd_limit_per_thread) it switches to tables
+ * it searches linearly on every socket it adds or removes. */
+static void server_fd_limit(const struct config *cfg) {
+    struct rlimit rl;
+    rlim_t want = (rlim_t)cfg->max_connections + SERVER_RESERVED_FDS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+        log_warn("event=fd_limit hard=%llu max_connections=%d reachable=%llu",
+                 (unsigned long long)rl.rlim_max, cfg->max_connections,
+                 (unsigned long long)(rl.rlim_max > SERVER_RESERVED_FDS
+                                          ? rl.rlim_max - SERVER_RESERVED_FDS
+                                          : 0));
+        want = rl.rlim_max;
+    }
+    if (rl.rlim_cur == want)
+        return;
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        log_warn("event=fd_limit_failed want=%llu", (unsigned long long)want);
+}
+
 static int server_listen(struct server *srv) {
     static const lws_retry_bo_t retry_base = {0};
     static lws_retry_bo_t retry;
@@ -179,6 +206,7 @@ static int server_listen(struct server *srv) {
     retry.secs_since_valid_ping = (uint16_t)srv->cfg->ping_interval_s;
     retry.secs_since_valid_hangup = (uint16_t)srv->cfg->idle_timeout_s;
 
+    server_fd_limit(srv->cfg);
     /* Not more: lws' info lines can carry request paths, hence tokens. */
     lws_set_log_level(LLL_ERR | LLL_WARN, server_lws_log);
     memset(&info, 0, sizeof(info));
@@ -193,7 +221,6 @@ static int server_listen(struct server *srv) {
     info.retry_and_idle_policy = &retry;
     info.timeout_secs = 10;
     info.max_http_header_data = 4096 + AUTH_MAX_TOKEN;
-    info.fd_limit_per_thread = (unsigned)srv->cfg->max_connections + 64;
     if (srv->cfg->static_dir && srv->cfg->static_dir[0]) {
         server_mount_static.origin = srv->cfg->static_dir;
         info.mounts = &server_mount_static;
