@@ -23,6 +23,57 @@
 #define LISTENER_TIMEOUT_MS 10000
 #define LISTENER_RETRY_MS   5 /* re-peek delay while a request line is incomplete */
 
+/* What the first bytes of a socket decide. */
+enum listener_verdict {
+    LISTENER_MORE = 0, /* the request line is not all there yet */
+    LISTENER_ADOPT,    /* hand it to lws */
+    LISTENER_DROP,     /* closed or failed: just close it */
+    /* else an HTTP status to refuse it with */
+};
+
+/* Peeks at the request line (the bytes stay for lws to read). */
+static int listener_judge(int fd) {
+    char buf[LISTENER_PEEK];
+    ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return LISTENER_MORE;
+    if (n <= 0)
+        return LISTENER_DROP;
+    const char *eol = memchr(buf, '\n', (size_t)n);
+    if (!eol)
+        return (size_t)n == sizeof(buf) ? 400 : LISTENER_MORE;
+    /* "GET /target HTTP/1.1": only WebSocket paths are ours to judge. */
+    const char *sp = memchr(buf, ' ', (size_t)(eol - buf));
+    const char *target = sp ? sp + 1 : NULL;
+    const char *sp2 = target ? memchr(target, ' ', (size_t)(eol - target)) : NULL;
+    if (target && sp2 && (size_t)(sp2 - target) >= 4 && memcmp(target, "/ws/", 4) == 0) {
+        struct wspath path;
+        int status = wspath_parse(target, (size_t)(sp2 - target), &path);
+        if (status != WSPATH_OK)
+            return status;
+    }
+    return LISTENER_ADOPT;
+}
+
+/* Carries out a verdict other than LISTENER_MORE on fd (which it takes). */
+static void listener_settle(struct listener *l, int fd, int verdict) {
+    if (verdict == LISTENER_ADOPT) {
+        /* On failure lws closes the socket itself. */
+        lws_adopt_socket_vhost(l->vhost, fd);
+        return;
+    }
+    if (verdict != LISTENER_DROP) {
+        char buf[256];
+        int n = http_refusal(buf, sizeof(buf), verdict);
+        /* Best effort: the socket is fresh, its buffer empty. */
+        if (n > 0 && send(fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
+            log_debug("event=refusal_unsent err=\"%s\"", strerror(errno));
+        shutdown(fd, SHUT_WR);
+        l->n_refused++;
+    }
+    close(fd);
+}
+
 /* One accepted socket waiting for its request line. */
 struct listener_pending {
     struct listener *l;
@@ -30,7 +81,7 @@ struct listener_pending {
     uv_poll_t poll;
     uv_timer_t timer;
     int closing; /* handles still to close */
-    bool adopt;  /* hand the socket to lws once the handles are closed */
+    int verdict; /* carried out once the handles are closed */
     uint64_t deadline_ms;
     lws_dll2_t link;
 };
@@ -39,63 +90,24 @@ static void listener_pending_closed(uv_handle_t *h) {
     struct listener_pending *p = h->data;
     if (--p->closing > 0)
         return;
-    if (p->adopt) {
-        /* On failure lws closes the socket itself. */
-        lws_adopt_socket_vhost(p->l->vhost, p->fd);
-    } else {
-        close(p->fd);
-    }
+    listener_settle(p->l, p->fd, p->verdict);
     free(p);
 }
 
-static void listener_pending_end(struct listener_pending *p, bool adopt) {
+static void listener_pending_end(struct listener_pending *p, int verdict) {
     lws_dll2_remove(&p->link);
-    p->adopt = adopt;
+    p->verdict = verdict;
     p->closing = 2;
     uv_close((uv_handle_t *)&p->poll, listener_pending_closed);
     uv_close((uv_handle_t *)&p->timer, listener_pending_closed);
 }
 
-static void listener_refuse(struct listener_pending *p, int status) {
-    char buf[256];
-    int n = http_refusal(buf, sizeof(buf), status);
-    /* Best effort: the socket is fresh, its buffer empty. */
-    if (n > 0 && send(p->fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
-        log_debug("event=refusal_unsent err=\"%s\"", strerror(errno));
-    shutdown(p->fd, SHUT_WR);
-    p->l->n_refused++;
-    listener_pending_end(p, false);
-}
-
-/* Checks the request line if it is all there. Returns 1 when decided. */
+/* Judges a waiting socket again. Returns 1 when it is decided (and gone). */
 static int listener_check(struct listener_pending *p) {
-    char buf[LISTENER_PEEK];
-    ssize_t n = recv(p->fd, buf, sizeof(buf), MSG_PEEK);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+    int verdict = listener_judge(p->fd);
+    if (verdict == LISTENER_MORE)
         return 0;
-    if (n <= 0) {
-        listener_pending_end(p, false);
-        return 1;
-    }
-    const char *eol = memchr(buf, '\n', (size_t)n);
-    if (!eol) {
-        if ((size_t)n == sizeof(buf))
-            listener_refuse(p, 400);
-        return (size_t)n == sizeof(buf);
-    }
-    /* "GET /target HTTP/1.1": only WebSocket paths are ours to judge. */
-    const char *sp = memchr(buf, ' ', (size_t)(eol - buf));
-    const char *target = sp ? sp + 1 : NULL;
-    const char *sp2 = target ? memchr(target, ' ', (size_t)(eol - target)) : NULL;
-    if (target && sp2 && (size_t)(sp2 - target) >= 4 && memcmp(target, "/ws/", 4) == 0) {
-        struct wspath path;
-        int status = wspath_parse(target, (size_t)(sp2 - target), &path);
-        if (status != WSPATH_OK) {
-            listener_refuse(p, status);
-            return 1;
-        }
-    }
-    listener_pending_end(p, true);
+    listener_pending_end(p, verdict);
     return 1;
 }
 
@@ -105,7 +117,7 @@ static void listener_on_readable(uv_poll_t *h, int status, int events) {
     struct listener_pending *p = h->data;
     (void)events;
     if (status < 0) {
-        listener_pending_end(p, false);
+        listener_pending_end(p, LISTENER_DROP);
         return;
     }
     if (listener_check(p))
@@ -119,7 +131,7 @@ static void listener_on_readable(uv_poll_t *h, int status, int events) {
 static void listener_on_timer(uv_timer_t *t) {
     struct listener_pending *p = t->data;
     if (clock_mono_ms() >= p->deadline_ms) {
-        listener_pending_end(p, false);
+        listener_pending_end(p, LISTENER_DROP);
         return;
     }
     uv_poll_start(&p->poll, UV_READABLE, listener_on_readable);
@@ -141,6 +153,13 @@ static void listener_on_accept(uv_poll_t *h, int status, int events) {
          * algorithm would hold the second of two behind the first's ACK. */
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        /* The request is usually there already (TCP_DEFER_ACCEPT): then
+         * no handles, no wait. */
+        int verdict = listener_judge(fd);
+        if (verdict != LISTENER_MORE) {
+            listener_settle(l, fd, verdict);
+            continue;
+        }
         struct listener_pending *p = calloc(1, sizeof(*p));
         if (!p || uv_poll_init(l->loop, &p->poll, fd) != 0) {
             free(p);
@@ -186,6 +205,11 @@ int listener_start(struct listener *l, uv_loop_t *loop, struct lws_vhost *vhost,
         return -1;
     }
     freeaddrinfo(ai);
+    /* Connections are handed over once their first bytes are in: most are
+     * judged right at accept. Best effort (a plain accept works too). */
+    int defer_s = LISTENER_TIMEOUT_MS / 1000;
+    if (setsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s)) < 0)
+        log_debug("event=no_defer_accept err=\"%s\"", strerror(errno));
     uv_poll_init(loop, &l->poll, l->fd);
     l->poll.data = l;
     uv_poll_start(&l->poll, UV_READABLE, listener_on_accept);
@@ -203,7 +227,7 @@ void listener_stop(struct listener *l) {
     if (l->fd < 0)
         return;
     lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&l->pending)) {
-        listener_pending_end(lws_container_of(d, struct listener_pending, link), false);
+        listener_pending_end(lws_container_of(d, struct listener_pending, link), LISTENER_DROP);
     }
     lws_end_foreach_dll_safe(d, d1);
     uv_close((uv_handle_t *)&l->poll, listener_closed);

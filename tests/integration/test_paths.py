@@ -1,6 +1,7 @@
 """PROTOCOL.md 1: the upgrade path. Invalid room characters: HTTP 400;
 any other shape: HTTP 404; 1 to 128 characters of A-Z a-z 0-9 _ - . join."""
 
+import asyncio
 import urllib.request
 import uuid
 
@@ -97,3 +98,28 @@ async def test_refused_paths_are_counted(net):
     assert await handshake_status(node.port, f"/ws/webrtc/bad$room/{TOKEN}") == 400
     assert await handshake_status(node.port, f"/ws/webrtc//{TOKEN}") == 404
     assert refused_paths(node) - before == 2
+
+
+@pytest.mark.parametrize("path, status", [
+    (f"/ws/webrtc/bad$room/{TOKEN}", 400),
+    ("/ws/other", 404),
+    (f"/ws/webrtc/{R}/{TOKEN}", 101),
+], ids=["400", "404", "101"])
+@pytest.mark.parametrize("split_at", [2, 20], ids=["in-method", "in-path"])
+async def test_request_line_in_pieces(net, path, status, split_at):
+    """Most requests are judged the moment they are accepted; one whose
+    request line comes in pieces waits for the rest and is judged alike."""
+    assert await handshake_status(net.port(0), path, split_at=split_at) == status
+
+
+async def test_silent_connection_does_not_hold_others(net):
+    reader, writer = await asyncio.open_connection("127.0.0.1", net.port(0))
+    try:
+        assert await handshake_status(net.port(0), f"/ws/webrtc/{R}/{TOKEN}") == 101
+        assert await handshake_status(net.port(0), "/ws/other") == 404
+        # Speaking at last, it is answered like any other.
+        writer.write(b"GET /ws/other HTTP/1.1\r\nHost: x\r\n\r\n")
+        line = await asyncio.wait_for(reader.readline(), 10)
+        assert line.startswith(b"HTTP/1.1 404"), line
+    finally:
+        writer.close()

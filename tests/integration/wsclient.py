@@ -53,15 +53,22 @@ async def open_ws(port, path, headers=None, compression="deflate", **options):
     )
 
 
-async def handshake_status(port, path):
+async def handshake_status(port, path, split_at=None, pause=0.3):
     """The HTTP status of a WebSocket upgrade request for path (101 when it
-    succeeds), read from the raw status line."""
+    succeeds), read from the raw status line. split_at: the request goes
+    out in two writes, cut after that many bytes, pause seconds apart."""
     reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), TIMEOUT)
     try:
-        writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                      "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                   "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   "Sec-WebSocket-Version: 13\r\n\r\n").encode()
+        if split_at is not None:
+            writer.write(request[:split_at])
+            await writer.drain()
+            await asyncio.sleep(pause)
+            request = request[split_at:]
+        writer.write(request)
         line = await asyncio.wait_for(reader.readline(), TIMEOUT)
         match = re.match(rb"HTTP/1\.[01] (\d{3})[ \r]", line)
         assert match, f"{path}: not an HTTP status line: {line!r}"
