@@ -88,3 +88,22 @@ async def test_join_storm_across_three_nodes(net, room):
     # A race shows only now and then: three storms, in three rooms.
     for round_ in range(3):
         await storm(net, f"{room}-{round_}")
+
+
+def open_files_limit(pid):
+    """The soft and hard "Max open files" of a process."""
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return int(soft), (None if hard == "unlimited" else int(hard))
+    raise AssertionError("no open files line")
+
+
+@pytest.mark.cluster(nodes=1, env={"MAX_CONNECTIONS": "100"})
+async def test_descriptor_limit_follows_max_connections(net):
+    """MAX_CONNECTIONS plus a reserve of 256 (Redis links, listener, files,
+    sockets being refused), like Redis' maxclients: lws sizes its
+    descriptor tables from this limit."""
+    soft, hard = open_files_limit(net.cluster.node(0).pid)
+    assert soft == (356 if hard is None else min(356, hard))
