@@ -29,6 +29,7 @@ struct conn *conn_new(struct server *srv, struct lws *wsi) {
     snprintf(c->tag, sizeof(c->tag), "%s:%llu", srv->cfg->node_id, (unsigned long long)c->id);
     c->srv = srv;
     c->wsi = wsi;
+    c->out.wsi = wsi;
     return c;
 }
 
@@ -44,6 +45,7 @@ static void conn_queue_clear(struct conn *c) {
 void conn_free(struct conn *c) {
     if (!c)
         return;
+    lwsout_cancel(&c->out);
     conn_queue_clear(c);
     free(c->q);
     dynbuf_free(&c->rx);
@@ -77,6 +79,15 @@ static void conn_overflow(struct conn *c) {
     conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, NULL, NULL);
 }
 
+/* Asks for a WRITEABLE callback. Closing goes the usual way: lws re-arms
+ * its timers (the close timeouts) only after servicing a socket itself. */
+static void conn_want_write(struct conn *c) {
+    if (c->close_code || c->peer_closed)
+        lws_callback_on_writable(c->wsi);
+    else
+        lwsout_want(&c->srv->out, &c->out);
+}
+
 void conn_send(struct conn *c, struct frame *f) {
     const struct config *cfg = c->srv->cfg;
     if (!f || !c->wsi || c->close_code)
@@ -91,7 +102,7 @@ void conn_send(struct conn *c, struct frame *f) {
     c->q_len++;
     c->q_bytes += f->len;
     c->srv->metrics.frames_out++;
-    lws_callback_on_writable(c->wsi);
+    conn_want_write(c);
 }
 
 void conn_send_error(struct conn *c, const char *code, const char *message, const char *target) {
@@ -108,7 +119,7 @@ void conn_close(struct conn *c, int close_code, const char *code, const char *me
         conn_send_error(c, code, message, NULL);
     c->close_code = close_code;
     snprintf(c->close_reason, sizeof(c->close_reason), "%s", code ? code : "");
-    lws_callback_on_writable(c->wsi);
+    conn_want_write(c);
     /* A client that never reads would never see the close: bound the wait. */
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, CONN_CLOSE_GRACE_S);
 }
@@ -132,7 +143,7 @@ int conn_writable(struct conn *c) {
             break; /* the socket took only part: lws finishes it first */
     }
     if (c->q_len) {
-        lws_callback_on_writable(c->wsi);
+        conn_want_write(c);
         return 0;
     }
     if (c->close_code) {

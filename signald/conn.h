@@ -1,9 +1,12 @@
 /*
  * conn: one client WebSocket and everything the node keeps for it: its
- * identity and room, its state, a bounded queue of outgoing frames (sent
- * one per WRITEABLE callback), its rate bucket and its reassembly buffer.
- * A client that stops reading fills its queue and is cut off with 1008, so
- * no slow phone can grow the node's memory.
+ * identity and room, its state, a bounded queue of outgoing frames
+ * (written from the WRITEABLE callback), its rate bucket and its reassembly
+ * buffer. A client that stops reading fills its queue and is cut off with
+ * 1008, so no slow phone can grow the node's memory.
+ *
+ * Frames are written from the WRITEABLE callback, asked for through
+ * lwsout (no POLLOUT arming for a socket that can take them; see lwsout.h).
  */
 #ifndef SIGNALD_CONN_H
 #define SIGNALD_CONN_H
@@ -17,6 +20,7 @@
 #include "auth.h"
 #include "dynbuf.h"
 #include "frame.h"
+#include "lwsout.h"
 #include "member.h"
 #include "ratelimit.h"
 
@@ -49,9 +53,10 @@ struct conn {
 
     char room[129];
     struct auth_identity ident;
-    struct lroom *lroom;  /* set while in a room's list */
-    lws_dll2_t room_link; /* in lroom->conns */
-    lws_dll2_t held_link; /* in registry.held while CONN_HELD */
+    struct lroom *lroom;    /* set while in a room's list */
+    lws_dll2_t room_link;   /* in lroom->conns */
+    lws_dll2_t held_link;   /* in registry.held while CONN_HELD */
+    struct lwsout_item out; /* asks for WRITEABLE callbacks */
     uint64_t held_until_ms;
     int waits; /* channel confirmations still awaited while joining */
     bool join_sent;
@@ -98,7 +103,8 @@ void conn_send_error(struct conn *c, const char *code, const char *message, cons
  * once the queue has drained. code NULL: no error frame. */
 void conn_close(struct conn *c, int close_code, const char *code, const char *message);
 
-/* SERVER_WRITEABLE: writes one frame. Returns -1 when lws must close. */
+/* SERVER_WRITEABLE: writes the queued frames (up to a fair share), then
+ * the close frame once they are out. Returns -1 when lws must close. */
 int conn_writable(struct conn *c);
 
 #endif

@@ -93,9 +93,8 @@ static void rconn_on_pong(redisAsyncContext *ac, void *r, void *privdata) {
  * instead at the end of the current loop turn, after every callback that
  * could queue more; only a write the socket cannot take at once falls back
  * to the adapter's POLLOUT wait. */
-static void rconn_on_flush(uv_check_t *h) {
-    struct rconn *rc = h->data;
-    uv_check_stop(h);
+static void rconn_on_flush(struct endturn *et) {
+    struct rconn *rc = et->data;
     if (!rc->flush_pending || !rc->ac)
         return;
     rc->flush_pending = false;
@@ -111,8 +110,27 @@ static void rconn_add_write(void *privdata) {
         redisLibuvAddWrite(privdata);
         return;
     }
+    if (endturn_arm(&rc->flush) < 0) {
+        redisLibuvAddWrite(privdata);
+        return;
+    }
     rc->flush_pending = true;
-    uv_check_start(&rc->flush, rconn_on_flush);
+}
+
+/* The adapter calls uv_poll_start() on every read and every write, and
+ * libuv drops and re-adds the descriptor each time (two epoll_ctl calls)
+ * even when the events it watches do not change. Only real changes go
+ * through. */
+static void rconn_add_read(void *privdata) {
+    redisLibuvEvents *ev = privdata;
+    if (!(ev->events & UV_READABLE))
+        redisLibuvAddRead(privdata);
+}
+
+static void rconn_del_write(void *privdata) {
+    redisLibuvEvents *ev = privdata;
+    if (ev->events & UV_WRITABLE)
+        redisLibuvDelWrite(privdata);
 }
 
 static void rconn_connect(struct rconn *rc) {
@@ -129,6 +147,8 @@ static void rconn_connect(struct rconn *rc) {
     rc->ac = ac;
     redisLibuvAttach(ac, rc->loop);
     ac->ev.addWrite = rconn_add_write;
+    ac->ev.addRead = rconn_add_read;
+    ac->ev.delWrite = rconn_del_write;
     redisAsyncSetConnectCallback(ac, rconn_on_connect);
     redisAsyncSetDisconnectCallback(ac, rconn_on_disconnect);
     /* Queued now, sent first once connected: later commands follow them. */
@@ -140,8 +160,7 @@ static void rconn_connect(struct rconn *rc) {
 }
 
 int rconn_start(struct rconn *rc) {
-    uv_check_init(rc->loop, &rc->flush);
-    rc->flush.data = rc;
+    endturn_init(&rc->flush, rc->loop, rconn_on_flush, rc);
     rc->backoff_ms = RCONN_BACKOFF_MIN_MS;
     rc->stopped = false;
     rconn_connect(rc);
@@ -203,7 +222,7 @@ int rconn_command_argv(struct rconn *rc, redisCallbackFn *fn, void *privdata, in
 
 void rconn_stop(struct rconn *rc) {
     rc->stopped = true;
-    uv_close((uv_handle_t *)&rc->flush, NULL);
+    endturn_close(&rc->flush);
     if (rc->ac) {
         redisAsyncContext *ac = rc->ac;
         if (rc->state != RCONN_UP) {

@@ -16,6 +16,8 @@
 #include <hiredis/async.h>
 #include <uv.h>
 
+#include "endturn.h"
+
 enum rconn_state { RCONN_DOWN = 0, RCONN_CONNECTING, RCONN_UP };
 
 struct rconn;
@@ -35,7 +37,7 @@ struct rconn {
 
     redisAsyncContext *ac;
     enum rconn_state state;
-    uv_check_t flush;      /* writes queued commands at the end of the loop turn */
+    struct endturn flush;  /* writes queued commands at the end of the loop turn */
     bool flush_pending;    /* commands are waiting for that */
     bool flushing;         /* inside the flush: hiredis' own write wait applies */
     uint64_t since_ms;     /* when the current state began (monotonic) */

@@ -426,6 +426,7 @@ static void room_hold(struct server *srv, struct conn *c) {
 
 void room_on_closed(struct server *srv, struct conn *c) {
     c->wsi = NULL;
+    lwsout_cancel(&c->out);
     switch (c->state) {
     case CONN_JOINING:
         if (c->join_sent)

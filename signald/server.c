@@ -252,7 +252,9 @@ int server_start(struct server *srv, struct config *cfg) {
     };
     if (uv_loop_init(&srv->loop) != 0)
         return -1;
+    lwsout_init(&srv->out, &srv->loop);
     if (server_listen(srv) < 0) {
+        lwsout_close(&srv->out);
         if (srv->lws) {
             lws_context_destroy(srv->lws);
             uv_run(&srv->loop, UV_RUN_DEFAULT);
@@ -310,6 +312,7 @@ int server_run(struct server *srv) {
     uv_close((uv_handle_t *)&srv->tick, NULL);
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
+    lwsout_close(&srv->out);
     bus_stop(&srv->bus);
     store_stop(&srv->store);
 

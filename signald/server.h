@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "bus.h"
 #include "config.h"
+#include "lwsout.h"
 #include "listener.h"
 #include "metrics.h"
 #include "node.h"
@@ -32,6 +33,7 @@ struct server {
     struct store store;
     struct bus bus;
     struct registry reg;
+    struct lwsout out; /* WRITEABLE callbacks for the client sockets */
     uv_timer_t tick;
     uv_signal_t sigterm;
     uv_signal_t sigint;

@@ -55,6 +55,7 @@ static void wsc_finish(struct wsc_conn *c) {
         return;
     c->state = WSC_IDLE;
     c->wsi = NULL;
+    lwsout_cancel(&c->out);
     dynbuf_free(&c->rx);
     if (opened)
         w->n_closed++;
@@ -123,6 +124,7 @@ static int wsc_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
     switch (reason) {
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         c->state = WSC_OPEN;
+        c->out.wsi = wsi;
         c->w->n_opened++;
         c->w->ops->on_open(c);
         return 0;
@@ -173,7 +175,10 @@ int wsc_init(struct wsc *w, uv_loop_t *loop, const struct wsc_ops *ops) {
     info.pcontext = &w->ctx;
     info.timeout_secs = WSC_CONNECT_TIMEOUT_S;
     w->ctx = lws_create_context(&info);
-    return w->ctx ? 0 : -1;
+    if (!w->ctx)
+        return -1;
+    lwsout_init(&w->out, loop);
+    return 0;
 }
 
 int wsc_open(struct wsc *w, struct wsc_conn *c, int ep, const char *path) {
@@ -216,12 +221,15 @@ int wsc_open(struct wsc *w, struct wsc_conn *c, int ep, const char *path) {
 
 void wsc_want_write(struct wsc_conn *c) {
     if (c->wsi && c->state == WSC_OPEN)
-        lws_callback_on_writable(c->wsi);
+        lwsout_want(&c->w->out, &c->out);
 }
 
 void wsc_close(struct wsc_conn *c) {
     if (!c->wsi || c->state != WSC_OPEN)
         return;
+    /* The close goes the usual way: lws re-arms its timers (the close
+     * wait) only after servicing a socket itself. */
+    lwsout_cancel(&c->out);
     c->state = WSC_CLOSING;
     lws_callback_on_writable(c->wsi);
 }
@@ -229,6 +237,7 @@ void wsc_close(struct wsc_conn *c) {
 void wsc_destroy(struct wsc *w) {
     if (!w->ctx)
         return;
+    lwsout_close(&w->out);
     /* Two passes on a foreign loop: the first closes lws' handles, the
      * second frees the context once their close callbacks have run. */
     lws_context_destroy(w->ctx);

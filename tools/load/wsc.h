@@ -5,7 +5,8 @@
  * caller owns and keeps in place while it is open; wsc tells the caller
  * what happens to it through one ops table. Whole text messages are handed
  * up (fragments are put together here), and frames go out only from the
- * writable callback, one per call.
+ * writable callback, one per call, asked for through lwsout (no POLLOUT
+ * arming per frame, as in the daemon).
  */
 #ifndef LOAD_WSC_H
 #define LOAD_WSC_H
@@ -18,6 +19,7 @@
 #include <uv.h>
 
 #include "dynbuf.h"
+#include "lwsout.h"
 
 #define WSC_MAX_ENDPOINTS 16
 #define WSC_TX_MAX        8192 /* largest frame a caller may write */
@@ -53,6 +55,7 @@ struct wsc {
     uv_loop_t *loop;
     struct lws_context *ctx;
     const struct wsc_ops *ops;
+    struct lwsout out;
     struct wsc_endpoint ep[WSC_MAX_ENDPOINTS];
     int n_ep;
     unsigned char tx[LWS_PRE + WSC_TX_MAX];
@@ -68,7 +71,8 @@ struct wsc_conn {
     int ep;           /* index into w->ep */
     int close_code;   /* from the server's close frame */
     struct dynbuf rx; /* reassembly of fragmented messages (owned) */
-    void *data;       /* the owner's */
+    struct lwsout_item out;
+    void *data; /* the owner's */
 };
 
 /* Parses "ws://host:port" (or "host:port") into w->ep. Returns 0 or -1. */
