@@ -586,8 +586,33 @@ void room_on_message(struct server *srv, struct conn *c, const char *buf, size_t
 
 /* ---- Messages from other nodes ---- */
 
+/* True when a membership event can change something here: a member not
+ * told of it yet, a joiner to replay it to, an older connection of the
+ * peer to retire, or a newer member list. A node hears its own joins and
+ * leaves back, mostly news to no one: their member lists are then not
+ * even parsed. */
+static bool room_event_matters(struct lroom *room, const struct envelope *e) {
+    if (e->ver > room->ver)
+        return true;
+    lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&room->conns)) {
+        const struct conn *c = lws_container_of(d, struct conn, room_link);
+        bool same = !c->ident.peer_id || strcmp(c->ident.peer_id, e->peer) == 0;
+        if (c->state == CONN_JOINING)
+            return true;
+        if (!same && c->state == CONN_JOINED && c->seen_ver < e->ver)
+            return true;
+        if (same && e->kind == ENVELOPE_JOINED && c->join_ver < e->ver &&
+            (c->state == CONN_HELD || c->state == CONN_JOINED))
+            return true;
+    }
+    lws_end_foreach_dll(d);
+    return false;
+}
+
 static void room_on_membership(struct server *srv, struct lroom *room, struct envelope *e) {
     struct member_list members = {0};
+    if (!room_event_matters(room, e))
+        return;
     if (member_list_from_flat(&members, (const char *const *)e->members, e->member_lens,
                               e->member_count) < 0)
         return;
