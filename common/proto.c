@@ -310,6 +310,116 @@ char *proto_relay(const struct proto_msg *msg, const char *from, size_t *len) {
     return proto_dump(obj, len);
 }
 
+/* ---- Relaying without re-serialising ----
+ *
+ * A minimal walk over a JSON text jansson has already accepted (so it is
+ * one valid object): it finds where each top-level member starts and ends,
+ * skipping strings (and their escapes) and nested containers. Every step
+ * still checks its bounds and gives up (returns 0) on anything unexpected.
+ */
+
+static size_t proto_skip_ws(const char *s, size_t i, size_t n) {
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* s[i] is a quote: the index past the closing one, or 0. *escaped is set
+ * when the string holds a backslash. */
+static size_t proto_skip_string(const char *s, size_t i, size_t n, bool *escaped) {
+    for (i++; i < n; i++) {
+        if (s[i] == '\\') {
+            *escaped = true;
+            i++;
+        } else if (s[i] == '"') {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+/* The index past the value starting at s[i] (a scalar ends at the ',' or
+ * '}' after it), or 0. */
+static size_t proto_skip_value(const char *s, size_t i, size_t n) {
+    int depth = 0;
+    bool escaped = false;
+    while (i < n) {
+        char c = s[i];
+        if (c == '"') {
+            i = proto_skip_string(s, i, n, &escaped);
+            if (i == 0 || depth == 0)
+                return i;
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0)
+                return i;
+            if (--depth == 0)
+                return i + 1;
+        } else if (c == ',' && depth == 0) {
+            return i;
+        }
+        i++;
+    }
+    return 0;
+}
+
+static bool proto_key_is(const char *key, size_t len, const char *name) {
+    return len == strlen(name) && memcmp(key, name, len) == 0;
+}
+
+size_t proto_relay_splice(const char *buf, size_t len, const char *from_json, size_t from_len,
+                          char *out, size_t cap) {
+    static const char from_key[] = "\"from_peer\":";
+    size_t i = proto_skip_ws(buf, 0, len), o = 0;
+    bool first = true;
+    if (cap < len + from_len + PROTO_SPLICE_EXTRA || i >= len || buf[i] != '{')
+        return 0;
+    out[o++] = '{';
+    i = proto_skip_ws(buf, i + 1, len);
+    while (i < len && buf[i] != '}') {
+        bool escaped = false;
+        size_t start = i;
+        if (buf[i] != '"')
+            return 0;
+        size_t key_end = proto_skip_string(buf, i, len, &escaped);
+        if (key_end == 0 || escaped)
+            return 0;
+        const char *key = buf + start + 1;
+        size_t key_len = key_end - start - 2;
+        i = proto_skip_ws(buf, key_end, len);
+        if (i >= len || buf[i] != ':')
+            return 0;
+        size_t end = proto_skip_value(buf, proto_skip_ws(buf, i + 1, len), len);
+        if (end == 0)
+            return 0;
+        if (!proto_key_is(key, key_len, "target") && !proto_key_is(key, key_len, "from_peer")) {
+            if (!first)
+                out[o++] = ',';
+            memcpy(out + o, buf + start, end - start);
+            o += end - start;
+            first = false;
+        }
+        i = proto_skip_ws(buf, end, len);
+        if (i < len && buf[i] == ',')
+            i = proto_skip_ws(buf, i + 1, len);
+        else if (i >= len || buf[i] != '}')
+            return 0;
+    }
+    if (i >= len)
+        return 0;
+    if (!first)
+        out[o++] = ',';
+    memcpy(out + o, from_key, sizeof(from_key) - 1);
+    o += sizeof(from_key) - 1;
+    memcpy(out + o, from_json, from_len);
+    o += from_len;
+    out[o++] = '}';
+    return o;
+}
+
 char *proto_media_state(const char *peer_id, struct member_media media, size_t *len) {
     json_t *obj = proto_frame("media_state");
     obj = proto_put_str(obj, "peer_id", peer_id);

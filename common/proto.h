@@ -82,6 +82,19 @@ char *proto_peer_left(const char *peer_id, const struct member_list *members, si
  * to from (overwriting any client value); every other field unchanged. */
 char *proto_relay(const struct proto_msg *msg, const char *from, size_t *len);
 
+/* The same relayed signal without re-serialising it: buf (len bytes, a
+ * frame proto_decode accepted) with its top-level "target" and "from_peer"
+ * members cut out and "from_peer":from_json appended; every other byte is
+ * the client's. from_json is the sender's peer_id as a JSON string, quotes
+ * included. Writes into out (cap bytes, at least len + from_len + 16
+ * suffice) and returns the length, or 0 when it cannot: a top-level key
+ * written with escapes, which only proto_relay compares as decoded. */
+size_t proto_relay_splice(const char *buf, size_t len, const char *from_json, size_t from_len,
+                          char *out, size_t cap);
+
+/* The room a splice needs in out past len + from_len. */
+#define PROTO_SPLICE_EXTRA 16
+
 /* {"type":"media_state","peer_id":..,<every known field>} */
 char *proto_media_state(const char *peer_id, struct member_media media, size_t *len);
 

@@ -50,6 +50,7 @@ void conn_free(struct conn *c) {
     free(c->q);
     dynbuf_free(&c->rx);
     auth_identity_clear(&c->ident);
+    free(c->peer_json);
     free(c);
 }
 
@@ -103,6 +104,17 @@ void conn_send(struct conn *c, struct frame *f) {
     c->q_bytes += f->len;
     c->srv->metrics.frames_out++;
     conn_want_write(c);
+}
+
+const char *conn_peer_json(struct conn *c, size_t *len) {
+    if (!c->peer_json && c->ident.peer_id) {
+        json_t *s = json_string(c->ident.peer_id);
+        c->peer_json = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+        c->peer_json_len = c->peer_json ? strlen(c->peer_json) : 0;
+        json_decref(s);
+    }
+    *len = c->peer_json_len;
+    return c->peer_json;
 }
 
 void conn_send_error(struct conn *c, const char *code, const char *message, const char *target) {

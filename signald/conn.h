@@ -53,6 +53,8 @@ struct conn {
 
     char room[129];
     struct auth_identity ident;
+    char *peer_json; /* ident.peer_id as a JSON string (quoted), made on first use */
+    size_t peer_json_len;
     struct lroom *lroom;    /* set while in a room's list */
     lws_dll2_t room_link;   /* in lroom->conns */
     lws_dll2_t held_link;   /* in registry.held while CONN_HELD */
@@ -95,6 +97,10 @@ void conn_free(struct conn *c);
 /* Queues f (adds a reference). A full queue cuts the client off with 1008.
  * Frames to a closed or closing connection are dropped. */
 void conn_send(struct conn *c, struct frame *f);
+
+/* ident.peer_id as a JSON string, quotes included (kept for the
+ * connection's life); NULL on OOM. */
+const char *conn_peer_json(struct conn *c, size_t *len);
 
 /* Builds and queues an error frame. target may be NULL. */
 void conn_send_error(struct conn *c, const char *code, const char *message, const char *target);

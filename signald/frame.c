@@ -6,13 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct frame *frame_new(const char *buf, size_t len) {
-    struct frame *f = malloc(sizeof(*f) + LWS_PRE + len);
+struct frame *frame_alloc(size_t cap) {
+    struct frame *f = malloc(sizeof(*f) + LWS_PRE + cap);
     if (!f)
         return NULL;
     f->refs = 1;
-    f->len = len;
-    memcpy(f->data + LWS_PRE, buf, len);
+    f->len = cap;
+    return f;
+}
+
+struct frame *frame_new(const char *buf, size_t len) {
+    struct frame *f = frame_alloc(len);
+    if (f)
+        memcpy(frame_payload(f), buf, len);
     return f;
 }
 

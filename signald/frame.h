@@ -17,6 +17,10 @@ struct frame {
     unsigned char data[]; /* LWS_PRE bytes of headroom, then len bytes */
 };
 
+/* A new frame with room for cap bytes of payload, unwritten, and one
+ * reference; the writer sets len (at most cap). NULL on OOM. */
+struct frame *frame_alloc(size_t cap);
+
 /* Copies len bytes into a new frame with one reference. NULL on OOM. */
 struct frame *frame_new(const char *buf, size_t len);
 

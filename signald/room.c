@@ -483,7 +483,26 @@ static bool room_rate_ok(struct server *srv, struct conn *c) {
     return false;
 }
 
-static void room_relay(struct server *srv, struct conn *c, const struct proto_msg *msg) {
+/* The relayed frame: the client's bytes cut and joined where they can be
+ * (no re-serialising), else rebuilt by jansson. */
+static struct frame *room_relay_frame(struct conn *c, const struct proto_msg *msg, const char *buf,
+                                      size_t len) {
+    size_t from_len, n = 0;
+    const char *from = conn_peer_json(c, &from_len);
+    size_t cap = len + from_len + PROTO_SPLICE_EXTRA;
+    struct frame *f = from ? frame_alloc(cap) : NULL;
+    if (f)
+        n = proto_relay_splice(buf, len, from, from_len, (char *)frame_payload(f), cap);
+    if (n > 0) {
+        f->len = n;
+        return f;
+    }
+    frame_unref(f);
+    return frame_take(proto_relay(msg, c->ident.peer_id, &n), &n);
+}
+
+static void room_relay(struct server *srv, struct conn *c, const struct proto_msg *msg,
+                       const char *buf, size_t len) {
     struct lroom *room = c->lroom;
     const char *target = msg->target;
     struct conn *t = registry_room_peer(room, target, CONN_IN(CONN_JOINED));
@@ -491,8 +510,7 @@ static void room_relay(struct server *srv, struct conn *c, const struct proto_ms
         conn_send_error(c, "peer_not_found", "the target is not in the room", target);
         return;
     }
-    size_t len;
-    struct frame *f = frame_take(proto_relay(msg, c->ident.peer_id, &len), &len);
+    struct frame *f = room_relay_frame(c, msg, buf, len);
     if (!f)
         return;
     if (t) {
@@ -564,7 +582,7 @@ void room_on_message(struct server *srv, struct conn *c, const char *buf, size_t
     case PROTO_OFFER:
     case PROTO_ANSWER:
     case PROTO_ICE_CANDIDATE:
-        room_relay(srv, c, &msg);
+        room_relay(srv, c, &msg, buf, len);
         break;
     case PROTO_MEDIA_STATE:
         room_media(srv, c, &msg);
