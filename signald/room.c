@@ -604,22 +604,22 @@ void room_on_message(struct server *srv, struct conn *c, const char *buf, size_t
 
 /* ---- Messages from other nodes ---- */
 
-/* True when a membership event can change something here: a member not
- * told of it yet, a joiner to replay it to, an older connection of the
- * peer to retire, or a newer member list. A node hears its own joins and
- * leaves back, mostly news to no one: their member lists are then not
- * even parsed. */
+/* True when a membership event can change something here: a member owed
+ * it, or reading the room's member list, a joiner it may be replayed to,
+ * or an older connection of the peer to retire. A node hears its own joins
+ * and leaves back; when the room holds nobody else here, their member
+ * lists are not even parsed. */
 static bool room_event_matters(struct lroom *room, const struct envelope *e) {
-    if (e->ver > room->ver)
-        return true;
     lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&room->conns)) {
         const struct conn *c = lws_container_of(d, struct conn, room_link);
         bool same = !c->ident.peer_id || strcmp(c->ident.peer_id, e->peer) == 0;
-        if (c->state == CONN_JOINING)
+        bool same_conn = same && e->conn && strcmp(c->tag, e->conn) == 0;
+        if (!same && (c->state == CONN_JOINED || c->state == CONN_HELD) &&
+            (c->seen_ver < e->ver || e->ver > room->ver))
             return true;
-        if (!same && c->state == CONN_JOINED && c->seen_ver < e->ver)
+        if (c->state == CONN_JOINING && !same_conn)
             return true;
-        if (same && e->kind == ENVELOPE_JOINED && c->join_ver < e->ver &&
+        if (same && !same_conn && e->kind == ENVELOPE_JOINED && c->join_ver < e->ver &&
             (c->state == CONN_HELD || c->state == CONN_JOINED))
             return true;
     }
