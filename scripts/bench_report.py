@@ -58,11 +58,12 @@ for label in traffic_labels:
                  fmt(r.get("lat_p999_ms")), fmt(r.get("lat_max_ms")), fmt(r.get("lost")),
                  fmt(r.get("out_of_order")), fmt(r.get("cpu_us_per_op_nodes"), 2),
                  fmt(r.get("cpu_us_per_op_redis"), 2), fmt(r.get("cpu_us_per_op_total"), 2),
-                 fmt(r.get("cpu_pct_tool"), 1), fmt(r.get("cpu_pct_others"), 1)])
+                 fmt(r.get("wakeups_per_op_nodes"), 2), fmt(r.get("cpu_pct_tool"), 1),
+                 fmt(r.get("cpu_pct_others"), 1)])
 md.append("\n### Messages (latency in ms, CPU in us per delivered message)\n")
 md.append(table(["run", "offered /s", "delivered /s", "p50", "p90", "p99", "p99.9", "max", "lost",
-                 "out of order", "CPU nodes", "CPU Redis", "CPU total", "tool CPU %",
-                 "other programs CPU %"], rows))
+                 "out of order", "CPU nodes", "CPU Redis", "CPU total", "node wake-ups per msg",
+                 "tool CPU %", "other programs CPU %"], rows))
 
 join = by_label.get("join")
 join_rows = []

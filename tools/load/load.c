@@ -3,6 +3,7 @@
  */
 #include "load.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -37,9 +38,10 @@ void load_window_end(struct load *ld) {
         procstat_sample(ld->targets[i].pid, &ld->after[i]);
 }
 
-/* CPU microseconds spent in the window by the targets of one kind; -1 if
- * there are none or one could not be read. */
-static double load_cpu_of(const struct load *ld, const char *kind) {
+/* How much of one counter (a uint64_t of struct procstat_sample, by its
+ * offset) the targets of one kind used in the window; -1 if there are none
+ * or one could not be read. */
+static double load_sum_of(const struct load *ld, const char *kind, size_t field) {
     double sum = 0;
     int n = 0;
     for (size_t i = 0; i < ld->n_targets; i++) {
@@ -47,16 +49,35 @@ static double load_cpu_of(const struct load *ld, const char *kind) {
             continue;
         if (!ld->before[i].ok || !ld->after[i].ok)
             return -1;
-        sum += (double)(ld->after[i].cpu_us - ld->before[i].cpu_us);
+        uint64_t a, b;
+        memcpy(&a, (const char *)&ld->after[i] + field, sizeof(a));
+        memcpy(&b, (const char *)&ld->before[i] + field, sizeof(b));
+        sum += (double)(a - b);
         n++;
     }
     return n ? sum : -1;
 }
 
+/* Wake-ups per unit of work: what the machine charges for each (a context
+ * switch in and out) bounds how little CPU a unit can cost. */
+static void load_report_sleeps(struct load *ld, double units) {
+    double nodes = load_sum_of(ld, "node", offsetof(struct procstat_sample, sleeps));
+    double redis = load_sum_of(ld, "redis", offsetof(struct procstat_sample, sleeps));
+    if (units <= 0)
+        return;
+    if (nodes >= 0)
+        report_add(&ld->rep, "wakeups_per_op_nodes", "wake-ups per op, nodes", nodes / units, "",
+                   2);
+    if (redis >= 0)
+        report_add(&ld->rep, "wakeups_per_op_redis", "wake-ups per op, Redis", redis / units, "",
+                   2);
+}
+
 void load_report_cpu(struct load *ld, double units) {
     struct report *r = &ld->rep;
     double wall_us = (double)(ld->win_end_ns - ld->win_start_ns) / 1000.0;
-    double nodes = load_cpu_of(ld, "node"), redis = load_cpu_of(ld, "redis");
+    double nodes = load_sum_of(ld, "node", offsetof(struct procstat_sample, cpu_us));
+    double redis = load_sum_of(ld, "redis", offsetof(struct procstat_sample, cpu_us));
     double self = (double)(ld->self_after_us - ld->self_before_us);
     report_add(r, "window_s", "measured window", wall_us / 1e6, "s", 2);
     if (nodes >= 0) {
@@ -72,6 +93,7 @@ void load_report_cpu(struct load *ld, double units) {
     if (nodes >= 0 && redis >= 0 && units > 0)
         report_add(r, "cpu_us_per_op_total", "CPU per op, nodes + Redis", (nodes + redis) / units,
                    "us", 2);
+    load_report_sleeps(ld, units);
     report_add(r, "cpu_pct_tool", "CPU load tool", 100 * self / wall_us, "% of a core", 1);
     if (units > 0)
         report_add(r, "cpu_us_per_op_tool", "CPU per op, load tool", self / units, "us", 2);

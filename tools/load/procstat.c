@@ -72,7 +72,8 @@ static int procstat_read_cpu(pid_t pid, uint64_t *cpu_us) {
     return 0;
 }
 
-static int procstat_read_rss(const char *path, uint64_t *rss_kb) {
+/* VmRSS and, when sleeps is not NULL, voluntary_ctxt_switches. */
+static int procstat_read_status(const char *path, uint64_t *rss_kb, uint64_t *sleeps) {
     char line[256];
     FILE *f = fopen(path, "r");
     if (!f)
@@ -82,7 +83,10 @@ static int procstat_read_rss(const char *path, uint64_t *rss_kb) {
         if (strncmp(line, "VmRSS:", 6) == 0) {
             *rss_kb = strtoull(line + 6, NULL, 10);
             rc = 0;
-            break;
+            if (!sleeps)
+                break;
+        } else if (sleeps && strncmp(line, "voluntary_ctxt_switches:", 24) == 0) {
+            *sleeps = strtoull(line + 24, NULL, 10);
         }
     }
     fclose(f);
@@ -93,7 +97,8 @@ void procstat_sample(pid_t pid, struct procstat_sample *s) {
     char path[64];
     memset(s, 0, sizeof(*s));
     snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    s->ok = procstat_read_cpu(pid, &s->cpu_us) == 0 && procstat_read_rss(path, &s->rss_kb) == 0;
+    s->ok = procstat_read_cpu(pid, &s->cpu_us) == 0 &&
+            procstat_read_status(path, &s->rss_kb, &s->sleeps) == 0;
 }
 
 uint64_t procstat_self_cpu_us(void) {
@@ -106,7 +111,7 @@ uint64_t procstat_self_cpu_us(void) {
 
 uint64_t procstat_self_rss_kb(void) {
     uint64_t kb = 0;
-    procstat_read_rss("/proc/self/status", &kb);
+    procstat_read_status("/proc/self/status", &kb, NULL);
     return kb;
 }
 

@@ -1,9 +1,10 @@
 /*
  * procstat: what the server processes cost. Reads a process's CPU time
- * (utime + stime from /proc/PID/stat) and resident memory (VmRSS from
- * /proc/PID/status), so that a scenario can divide the difference between
- * two samples by the work done. Also reads the load tool's own CPU time,
- * to show that it was not the bottleneck.
+ * (utime + stime from /proc/PID/stat), resident memory (VmRSS) and the
+ * times its main thread went to sleep waiting (voluntary_ctxt_switches,
+ * from /proc/PID/status: each is a wake-up to pay for), so that a scenario
+ * can divide the difference between two samples by the work done. Also reads the load tool's own
+ * CPU time, to show that it was not the bottleneck.
  */
 #ifndef LOAD_PROCSTAT_H
 #define LOAD_PROCSTAT_H
@@ -27,6 +28,7 @@ struct procstat_sample {
     bool ok;
     uint64_t cpu_us; /* utime + stime */
     uint64_t rss_kb; /* VmRSS */
+    uint64_t sleeps; /* voluntary context switches of the main thread */
 };
 
 /* Parses "name=pid" or "pid" (named pidN) into t; kind is the name with
