@@ -18,11 +18,17 @@ local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local reconnected = 0
 local old_conn = ''
 
-local cur = redis.call('HGET', KEYS[1], peer)
+-- One read of the room serves the reconnect check, the capacity check, the
+-- next seq and the reply.
+local flat = redis.call('HGETALL', KEYS[1])
+local cur_at = nil
+for i = 1, #flat, 2 do
+  if flat[i] == peer then cur_at = i + 1 break end
+end
 local old = nil
-if cur then
+if cur_at then
   local decoded
-  ok, decoded = pcall(cjson.decode, cur)
+  ok, decoded = pcall(cjson.decode, flat[cur_at])
   if ok and type(decoded) == 'table' then old = decoded end
 end
 
@@ -33,13 +39,12 @@ if old then
   rec.joined_at = old.joined_at
   rec.media = old.media
 else
-  local vals = redis.call('HVALS', KEYS[1])
-  if not cur and #vals >= tonumber(ARGV[3]) then
+  if not cur_at and #flat / 2 >= tonumber(ARGV[3]) then
     return {0}
   end
   local max_seq = 0
-  for _, v in ipairs(vals) do
-    local ok2, o = pcall(cjson.decode, v)
+  for i = 2, #flat, 2 do
+    local ok2, o = pcall(cjson.decode, flat[i])
     if ok2 and type(o) == 'table' and tonumber(o.seq) and o.seq > max_seq then
       max_seq = o.seq
     end
@@ -52,9 +57,15 @@ local ver = now_ms
 local prev = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
 if ver <= prev then ver = prev + 1 end
 redis.call('SET', KEYS[2], string.format('%d', ver))
-redis.call('HSET', KEYS[1], peer, cjson.encode(rec))
+local encoded = cjson.encode(rec)
+redis.call('HSET', KEYS[1], peer, encoded)
+if cur_at then
+  flat[cur_at] = encoded
+else
+  flat[#flat + 1] = peer
+  flat[#flat + 1] = encoded
+end
 
-local flat = redis.call('HGETALL', KEYS[1])
 redis.call('PUBLISH', ARGV[4], cmsgpack.pack({
   v = 1, k = 3, o = ARGV[5], r = ARGV[6], p = peer, c = rec.conn,
   ver = ver, rc = (reconnected == 1), m = flat}))
