@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from expect import check_chat, check_media_state, check_peer_joined, check_room_state, participant, peer_info
+from wsclient import make_token
 
 
 async def test_media_state_merges_and_reaches_everyone(net, room, trio):
@@ -85,3 +86,25 @@ async def test_ping_without_ts_has_no_ts(net, room):
     pong = await client.recv_type("pong")
     assert "ts" not in pong, pong
     await client.expect_nothing()
+
+
+async def test_messages_sent_before_room_state(net, room):
+    """What a client sends before its room_state (the join takes a Redis
+    round trip) is handled right after it, in order: nothing is lost or
+    answered early."""
+    a = await net.join(room, "a", node=0)
+    b = await net.connect(room, make_token("b"), node=1, label="b@n2")
+    for i in range(5):
+        await b.send_json({"type": "ping", "ts": i})
+    big = "v=0\r\n" + "a=x\r\n" * 5000
+    await b.send_json({"type": "offer", "target": "a", "sdp": big})
+    await b.send_json({"type": "ice_candidate", "target": "a", "candidate": "early"})
+    state = await b.recv_type("room_state")
+    assert state["your_id"] == "b"
+    assert [(await b.recv_type("pong"))["ts"] for _ in range(5)] == list(range(5))
+    await a.recv_type("peer_joined")
+    assert await a.recv_json() == {"type": "offer", "from_peer": "b", "sdp": big}
+    assert await a.recv_json() == {"type": "ice_candidate", "from_peer": "b", "candidate": "early"}
+    # And it reads on as usual.
+    await b.send_json({"type": "ping", "ts": 99})
+    assert (await b.recv_type("pong"))["ts"] == 99
