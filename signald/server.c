@@ -173,7 +173,7 @@ static struct lws_http_mount server_mount_static = {
 
 /* Sets the descriptor limit to what MAX_CONNECTIONS needs, as Redis does
  * for maxclients: raised when it is lower (up to the hard limit), lowered
- * when it is far higher. lws sizes its descriptor tables from this limit;
+ * when it is higher. lws sizes its descriptor tables from this limit;
  * given a smaller size instead (fd_limit_per_thread) it switches to tables
  * it searches linearly on every socket it adds or removes. */
 static void server_fd_limit(const struct config *cfg) {
