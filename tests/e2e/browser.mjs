@@ -79,11 +79,18 @@ export function waitJoined(page, minJoins = 1, timeout = 15000) {
 }
 
 // Waits until the page has exactly `peers` peer connections, all connected.
-export function waitConnected(page, peers, timeout = 20000) {
-  return page.waitForFunction((n) => {
-    const r = window.demo.report();
-    return r.length === n && r.every((p) => p.state === 'connected');
-  }, peers, { timeout, polling: 100 });
+// A timeout says where each connection got to (state, signaling state,
+// history), so that a failed run can be read from its output.
+export async function waitConnected(page, peers, timeout = 20000) {
+  try {
+    await page.waitForFunction((n) => {
+      const r = window.demo.report();
+      return r.length === n && r.every((p) => p.state === 'connected');
+    }, peers, { timeout, polling: 100 });
+  } catch (err) {
+    const seen = await page.evaluate(() => window.demo.report()).catch(() => 'unreadable');
+    throw new Error(`${err.message}; peers: ${JSON.stringify(seen)}`);
+  }
 }
 
 export const report = (page) => page.evaluate(() => window.demo.report());
