@@ -43,6 +43,20 @@ if ping:
     ref_rows.append(["WebSocket ping/pong through one node (signald-load ping, 1 connection)",
                      f"p50 {fmt(ping['lat_p50_ms'])} ms, p99 {fmt(ping['lat_p99_ms'])} ms",
                      f"{fmt(ping.get('cpu_us_per_op_nodes'), 2)} us node CPU per round trip"])
+floor_relay = by_label.get("floor-relay")
+if floor_relay:
+    ref_rows.append([f"relay path through bare forwarders and hub, {fmt(floor_relay['rate_offered'])} msg/s "
+                     "(signald-floor relay)",
+                     f"p50 {fmt(floor_relay['lat_p50_ms'])} ms, p99 {fmt(floor_relay['lat_p99_ms'])} ms",
+                     f"{fmt(floor_relay.get('cpu_us_per_op_total'), 2)} us CPU per message "
+                     f"(forwarders {fmt(floor_relay.get('cpu_us_per_op_nodes'), 2)}, "
+                     f"hub {fmt(floor_relay.get('cpu_us_per_op_redis'), 2)})"])
+floor_join = by_label.get("floor-join")
+if floor_join:
+    ref_rows.append([f"join path through bare forwarders and hub, {fmt(floor_join['inflight'])} in flight "
+                     "(signald-floor join)",
+                     f"{fmt(floor_join['joins_per_s'])} /s, p50 {fmt(floor_join['lat_p50_ms'])} ms",
+                     f"{fmt(floor_join.get('cpu_us_per_op_total'), 2)} us CPU per join + leave"])
 md.append("### Reference: this machine's limits\n")
 md.append(table(["what", "rate / latency", "cost"], ref_rows))
 
@@ -161,6 +175,14 @@ if relay and pub and relay.get("cpu_us_per_op_redis") is not None and pub["cpu_u
 if relay and ping and ping.get("cpu_us_per_op_nodes") and relay.get("cpu_us_per_op_nodes") is not None:
     ratios.append(["node CPU per relayed message / per ping round trip",
                    f"{relay['cpu_us_per_op_nodes'] / ping['cpu_us_per_op_nodes']:.2f}x"])
+if relay and floor_relay and floor_relay.get("cpu_us_per_op_total") and relay.get("cpu_us_per_op_total"):
+    ratios.append(["CPU per relayed message, nodes + Redis / bare forwarders + hub",
+                   f"{relay['cpu_us_per_op_total'] / floor_relay['cpu_us_per_op_total']:.2f}x"])
+if relay and floor_relay and floor_relay.get("lat_p50_ms"):
+    ratios.append(["relay p50 / bare forwarders' p50", f"{relay['lat_p50_ms'] / floor_relay['lat_p50_ms']:.1f}x"])
+if join and floor_join and floor_join.get("cpu_us_per_op_total") and join.get("cpu_us_per_op_total"):
+    ratios.append(["CPU per join + leave, nodes + Redis / bare forwarders + hub",
+                   f"{join['cpu_us_per_op_total'] / floor_join['cpu_us_per_op_total']:.1f}x"])
 if best and pub and pub.get("rps"):
     ratios.append(["highest relay rate (p99 < 10 ms) / Redis PUBLISH rate (pipeline 1)",
                    f"{best / pub['rps']:.2f}"])
