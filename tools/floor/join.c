@@ -287,5 +287,5 @@ int join_run(const struct floor_opts *o, struct report *r) {
         link_close(&d.slots[i].l);
     free(d.slots);
     close(d.ep);
-    return d.joins > 0 ? 0 : 1;
+    return d.joins > 0 && d.failed == 0 ? 0 : 1;
 }

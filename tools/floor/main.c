@@ -127,7 +127,8 @@ static void floor_usage(FILE *out) {
             "  -s, --size N        bytes per message (300; %d to %d)\n"
             "  -j, --json FILE     also append the JSON line to FILE\n"
             "  -l, --label TEXT    a label for this run in the report\n"
-            "  -h, --help\n",
+            "  -h, --help\n\n"
+            "Exit status: 0 when the run measured something and lost nothing.\n",
             JOIN_MAX_INFLIGHT, FLOOR_HDR, FLOOR_MAX_SIZE);
 }
 
