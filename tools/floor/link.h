@@ -48,9 +48,10 @@ void link_flush(struct link *l, int ep);
 /* Sends one message now, or queues it behind what is already waiting. */
 void link_send(struct link *l, int ep, const char *msg);
 
-/* Reads everything there is and calls on_msg for each whole message.
- * Returns false when the peer has closed, the socket failed or on_msg
- * closed the link (link_close). */
+/* Reads what there is and calls on_msg for each whole message. Returns
+ * false when a read finds the peer closed or the socket failed, or when
+ * on_msg closed the link (link_close). A read shorter than the buffer ends
+ * the call: a close behind it is found by the next call. */
 bool link_read(struct link *l, link_msg_fn *on_msg, void *ctx);
 
 /* Closes the socket and frees the queue; l can be initialised again. */
