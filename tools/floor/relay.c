@@ -31,21 +31,24 @@ struct relay_fwd {
     struct link hub;
 };
 
-static void fwd_from_hub(void *ctx, struct link *from, const char *msg) {
-    struct relay_fwd *f = ctx;
+/* Writes msg to its target if the target is a client of this forwarder. */
+static bool fwd_deliver(struct relay_fwd *f, const char *msg) {
     uint32_t to = msg_to(msg);
+    if (to >= f->n || f->clients[to].fd < 0)
+        return false;
+    link_send(&f->clients[to], f->ep, msg);
+    return true;
+}
+
+static void fwd_from_hub(void *ctx, struct link *from, const char *msg) {
     (void)from;
-    if (to < f->n && f->clients[to].fd >= 0)
-        link_send(&f->clients[to], f->ep, msg);
+    fwd_deliver(ctx, msg);
 }
 
 static void fwd_from_client(void *ctx, struct link *from, const char *msg) {
     struct relay_fwd *f = ctx;
-    uint32_t to = msg_to(msg);
     (void)from;
-    if (to < f->n && f->clients[to].fd >= 0)
-        link_send(&f->clients[to], f->ep, msg);
-    else
+    if (!fwd_deliver(f, msg))
         link_queue(&f->hub, msg);
 }
 
