@@ -130,6 +130,21 @@ with open(f"{out}/sweep.dat", "w") as f:
         if r["lat_p99_ms"] < 10 and r["lost"] == 0 and r["rate_delivered"] >= 0.95 * r["rate_offered"]:
             best = r["rate_offered"] if best is None else max(best, r["rate_offered"])
 
+floor_sweep = sorted((r for r in runs if str(r.get("label", "")).startswith("floor-sweep-")),
+                     key=lambda r: r.get("rate_offered", 0))
+with open(f"{out}/floor-sweep.dat", "w") as f:
+    f.write("# offered_msg_s p50_ms p99_ms delivered_msg_s lost\n")
+    for r in floor_sweep:
+        f.write(f"{r['rate_offered']} {r['lat_p50_ms']} {r['lat_p99_ms']} {r['rate_delivered']} {r['lost']}\n")
+if floor_sweep:
+    md.append("\n### The same rates along the bare path (signald-floor relay; latency in ms, CPU in us per message)\n")
+    md.append(table(["offered /s", "delivered /s", "p50", "p99", "lost", "CPU forwarders", "CPU hub",
+                     "CPU total", "other programs CPU %"],
+                    [[fmt(r.get("rate_offered")), fmt(r.get("rate_delivered")), fmt(r.get("lat_p50_ms")),
+                      fmt(r.get("lat_p99_ms")), fmt(r.get("lost")), fmt(r.get("cpu_us_per_op_nodes"), 2),
+                      fmt(r.get("cpu_us_per_op_redis"), 2), fmt(r.get("cpu_us_per_op_total"), 2),
+                      fmt(r.get("cpu_pct_others"), 1)] for r in floor_sweep]))
+
 # ---- Targets ----
 relay = by_label.get("relay")
 pub = by_label.get("redis-publish-P1")
